@@ -1,0 +1,23 @@
+"""xpkern: numerical kernels written once for every array library.
+
+Algorithms are written against the Array API standard and run on the inputs' own library and
+device (NumPy, PyTorch, CuPy, Dask, JAX, array-api-strict, ...). Where a benchmark shows a
+fused kernel or a backend primitive is faster, it replaces the composed operations;
+:func:`explain` says which implementation runs and why.
+"""
+
+from ._backends import namespace, to_backend
+from ._dispatch import Explanation, config, explain
+from .linalg import matmul
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Explanation",
+    "__version__",
+    "config",
+    "explain",
+    "matmul",
+    "namespace",
+    "to_backend",
+]

@@ -1,0 +1,258 @@
+"""Choosing an implementation for each call: ``Op``, ``config`` and ``explain``.
+
+An op has one generic implementation, written against the Array API, and any number of
+specialised ones. Each specialised implementation comes with two checks:
+
+* ``supports(ctx, *args)`` says whether it *can* run on these inputs (library, device, dtype,
+  grad); forcing it with ``config(impl=...)`` is only allowed when it can;
+* ``wins(ctx, *args)`` says whether it is *faster* there (a size or shape rule measured in
+  ``benchmarks/``); ``impl="auto"`` takes it only when it wins.
+
+Both return None when they hold and a short phrase saying why not otherwise, which is what
+:func:`explain` reports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._backends import Context
+
+__all__ = ["Choice", "Explanation", "Impl", "Op", "config", "explain", "public"]
+
+Check = Callable[..., "str | None"]
+
+_impl_choice: contextvars.ContextVar[str] = contextvars.ContextVar("xpkern_impl", default="auto")
+_explaining: contextvars.ContextVar[bool] = contextvars.ContextVar("xpkern_explain", default=False)
+
+GENERIC = "generic"
+
+
+def _always(ctx: Context, *args: Any, **kwargs: Any) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Impl:
+    """One implementation of an op, with when it can run and when it wins."""
+
+    name: str
+    fn: Callable[..., Any]
+    reason: str
+    supports: Check = _always
+    wins: Check = _always
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One implementation considered for a call, and the verdict on it."""
+
+    impl: str
+    supported: bool
+    chosen: bool
+    why: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What :func:`explain` found: which implementation runs, why, and what else was considered.
+
+    Attributes
+    ----------
+    op : str
+        The op's name.
+    impl : str
+        The implementation that would run.
+    reason : str
+        Why that implementation was chosen.
+    backend, device : str
+        The library and device of the inputs.
+    candidates : tuple of Choice
+        Every implementation of the op with its verdict, in the order they are tried.
+    """
+
+    op: str
+    impl: str
+    reason: str
+    backend: str
+    device: str
+    candidates: tuple[Choice, ...] = field(default_factory=tuple)
+
+    def supported(self) -> list[str]:
+        """Names of the implementations that can run on these inputs (generic included)."""
+        return [c.impl for c in self.candidates if c.supported]
+
+    def __str__(self) -> str:
+        lines = [f"{self.op} on {self.backend} ({self.device}): {self.impl} - {self.reason}"]
+        for c in self.candidates:
+            mark = "*" if c.chosen else ("+" if c.supported else "-")
+            lines.append(f"  {mark} {c.impl}: {c.why}")
+        return "\n".join(lines)
+
+
+class _Explained(Exception):
+    def __init__(self, explanation: Explanation) -> None:
+        self.explanation = explanation
+
+
+class Op:
+    """An operation with a generic implementation and registered specialised ones.
+
+    Parameters
+    ----------
+    name : str
+        The name shown by :func:`explain`.
+    generic : callable
+        ``generic(ctx, *args, **kwargs)``, written against ``ctx.xp`` only.
+    """
+
+    def __init__(self, name: str, generic: Callable[..., Any]) -> None:
+        self.name = name
+        self.impls: list[Impl] = []
+        self.generic = Impl(GENERIC, generic, "the Array-API implementation, valid everywhere")
+
+    def register(
+        self, name: str, *, reason: str, supports: Check = _always, wins: Check = _always
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator adding a specialised implementation, tried in registration order."""
+        if name == GENERIC or any(i.name == name for i in self.impls):
+            raise ValueError(f"{self.name} already has an implementation named {name!r}")
+
+        def add(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self.impls.append(Impl(name, fn, reason, supports, wins))
+            return fn
+
+        return add
+
+    def _verdicts(self, ctx: Context, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[
+        Impl, list[Choice]
+    ]:
+        wanted = _impl_choice.get()
+        choices: list[Choice] = []
+        chosen: Impl | None = self.generic if wanted == GENERIC else None
+        named = wanted not in ("auto", "fused", GENERIC)
+        for impl in self.impls:
+            blocked = impl.supports(ctx, *args, **kwargs)
+            loses = None if blocked else impl.wins(ctx, *args, **kwargs)
+            take = chosen is None and blocked is None and (
+                (wanted == "auto" and loses is None)
+                or wanted == "fused"
+                or wanted == impl.name
+            )
+            if named and wanted == impl.name and blocked:
+                raise ValueError(
+                    f"implementation {impl.name!r} of {self.name} cannot run here: {blocked}"
+                )
+            if take:
+                chosen = impl
+            why = blocked or (f"supported, but {loses}" if loses else impl.reason)
+            if take and wanted != "auto":
+                why = f"forced by config(impl={wanted!r}); {impl.reason}"
+            choices.append(Choice(impl.name, blocked is None, take, why))
+        final = chosen or self.generic
+        choices.append(
+            Choice(GENERIC, True, final is self.generic, self.generic.reason)
+        )
+        return final, choices
+
+    def __call__(self, ctx: Context, *args: Any, **kwargs: Any) -> Any:
+        impl, choices = self._verdicts(ctx, args, kwargs)
+        if _explaining.get():
+            reason = next(c.why for c in choices if c.chosen)
+            raise _Explained(
+                Explanation(
+                    self.name, impl.name, reason, ctx.backend.name, str(ctx.device), tuple(choices)
+                )
+            )
+        return impl.fn(ctx, *args, **kwargs)
+
+
+def public(op: Op) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a public function as the entry point of ``op``, for :func:`explain`."""
+
+    def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn.__xpkern_op__ = op  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+@contextlib.contextmanager
+def config(*, impl: str = "auto") -> Iterator[None]:
+    """Force or free the choice of implementation, for the current thread or task only.
+
+    Parameters
+    ----------
+    impl : str
+        ``"auto"`` (the default) takes the first specialised implementation that supports the
+        inputs and wins at their size; ``"generic"`` always takes the Array-API implementation;
+        ``"fused"`` takes the first specialised implementation that supports the inputs,
+        whatever their size; any other value names one implementation, which must support the
+        inputs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xpkern
+    >>> x = np.ones((3, 2))
+    >>> with xpkern.config(impl="generic"):
+    ...     print(xpkern.explain(xpkern.matmul, x).impl)
+    generic
+    """
+    if not isinstance(impl, str):
+        raise TypeError(f"impl must be a string, not {type(impl).__name__}")
+    token = _impl_choice.set(impl)
+    try:
+        yield
+    finally:
+        _impl_choice.reset(token)
+
+
+def explain(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Explanation:
+    """Which implementation ``fn(*args, **kwargs)`` would run, and why, without running it.
+
+    The arguments are checked exactly as in a real call, so invalid arguments raise the same
+    errors. Where a function is built from several ops, the first op it reaches is reported.
+
+    Parameters
+    ----------
+    fn : callable
+        A public xpkern function, e.g. ``xpkern.matmul``.
+    *args, **kwargs
+        The arguments of the call to explain.
+
+    Returns
+    -------
+    Explanation
+        Printable; ``.impl`` names the implementation and ``.reason`` says why.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xpkern
+    >>> e = xpkern.explain(xpkern.matmul, np.ones((4, 3)), np.ones((3, 2)))
+    >>> e.impl
+    'generic'
+    """
+    if getattr(fn, "__xpkern_op__", None) is None:
+        raise TypeError(f"{getattr(fn, '__name__', fn)!r} is not an xpkern function")
+    found = probe(fn, *args, **kwargs)
+    if found is None:
+        raise RuntimeError(f"{fn.__name__} returned without reaching a dispatched op")
+    return found
+
+
+def probe(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Explanation | None:
+    """Like :func:`explain` for any callable; None if it reaches no xpkern op."""
+    token = _explaining.set(True)
+    try:
+        fn(*args, **kwargs)
+    except _Explained as done:
+        return done.explanation
+    finally:
+        _explaining.reset(token)
+    return None

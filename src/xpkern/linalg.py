@@ -1,0 +1,281 @@
+"""Matrix products: ``matmul`` and the Gram matrix ``x @ x.mT`` through a symmetric rank-k update."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _backends
+from ._backends import Context, resolve
+from ._dispatch import Op, public
+
+__all__ = ["matmul"]
+
+
+def _numeric(ctx: Context, x: Any, name: str) -> None:
+    dtype = getattr(x, "dtype", None)
+    ok = False
+    if dtype is not None:
+        try:
+            ok = bool(ctx.xp.isdtype(dtype, ("integral", "real floating", "complex floating")))
+        except (TypeError, ValueError):
+            ok = False
+    if not ok:
+        raise TypeError(f"matmul: {name} must have a numeric dtype, not {dtype}")
+
+
+def _batch_shape(s1: tuple[int, ...], s2: tuple[int, ...]) -> tuple[int, ...]:
+    out = []
+    for a, b in zip(reversed(s1), reversed(s2)):
+        if a != b and 1 not in (a, b):
+            raise ValueError(f"matmul: batch dimensions {s1} and {s2} do not broadcast")
+        out.append(b if a == 1 else a)
+    longer = s1 if len(s1) > len(s2) else s2
+    return longer[: len(longer) - len(out)] + tuple(reversed(out))
+
+
+def _check_pair(x1: Any, x2: Any) -> None:
+    if x1.ndim == 0 or x2.ndim == 0:
+        raise ValueError(
+            f"matmul: x1 and x2 must have at least one dimension, got shapes {x1.shape} and "
+            f"{x2.shape}; use * for scalars"
+        )
+    inner1 = x1.shape[-1]
+    inner2 = x2.shape[-2] if x2.ndim > 1 else x2.shape[0]
+    if inner1 != inner2:
+        raise ValueError(
+            f"matmul: inner dimensions differ: x1 has shape {tuple(x1.shape)} and x2 has shape "
+            f"{tuple(x2.shape)} ({inner1} != {inner2})"
+        )
+    _batch_shape(tuple(x1.shape[:-2]), tuple(x2.shape[:-2]))
+
+
+def _matmul_generic(ctx: Context, x1: Any, x2: Any) -> Any:
+    xp = ctx.xp
+    dtype = xp.result_type(x1, x2)
+    return xp.matmul(xp.astype(x1, dtype, copy=False), xp.astype(x2, dtype, copy=False))
+
+
+def _mirror_lower(xp: Any, g: Any) -> Any:
+    # Rounding can make (i, j) and (j, i) of a general product differ; the lower triangle is
+    # taken as the answer so that the result is exactly symmetric.
+    n = g.shape[-1]
+    idx = xp.arange(n, device=_backends._device(g))
+    lower = idx[:, None] >= idx[None, :]
+    return xp.where(lower, g, xp.matrix_transpose(g))
+
+
+def _gram_generic(ctx: Context, x: Any) -> Any:
+    xp = ctx.xp
+    if x.ndim == 1:
+        return xp.matmul(x, x)
+    g = xp.matmul(x, xp.matrix_transpose(x))
+    if xp.isdtype(x.dtype, "integral"):
+        return g
+    return _mirror_lower(xp, g)
+
+
+_matmul = Op("matmul", _matmul_generic)
+_gram = Op("gram", _gram_generic)
+
+
+@public(_gram)
+def matmul(x1: Any, x2: Any = None, /) -> Any:
+    """Matrix product of two arrays, or the Gram matrix ``x1 @ x1.mT`` of one.
+
+    Parameters
+    ----------
+    x1 : array_like
+        First operand, at least one-dimensional.
+    x2 : array_like, optional
+        Second operand. If omitted, the Gram matrix of ``x1`` (the product of ``x1`` with its
+        matrix transpose) is returned, computed with a symmetric rank-k update (BLAS/cuBLAS
+        ``syrk``) where the backend has one and it is faster.
+
+    Returns
+    -------
+    array
+        With two operands, the Array-API ``matmul`` of them (1-D operands promoted, batch
+        dimensions broadcast, dtypes promoted). With one operand of shape ``(..., n, k)``, an
+        exactly symmetric array of shape ``(..., n, n)``; a 1-D operand gives its inner
+        product with itself. The result is of the inputs' library, on their device.
+
+    Raises
+    ------
+    ValueError
+        If the inner dimensions differ, batch dimensions do not broadcast, or an operand is 0-d.
+    TypeError
+        If the operands come from different libraries or have a non-numeric dtype.
+
+    See Also
+    --------
+    explain : which implementation runs for given inputs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xpkern
+    >>> x = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    >>> xpkern.matmul(x)
+    array([[ 5., 11., 17.],
+           [11., 25., 39.],
+           [17., 39., 61.]])
+    >>> xpkern.matmul(x, np.ones(2))
+    array([ 3.,  7., 11.])
+    """
+    if x2 is None:
+        ctx = resolve(x1)
+        x1 = ctx.asarray(x1)
+        _numeric(ctx, x1, "x1")
+        if x1.ndim == 0:
+            raise ValueError("matmul: x1 must have at least one dimension, got a 0-d array")
+        return _gram(ctx, x1)
+    ctx = resolve(x1, x2)
+    x1, x2 = ctx.asarray(x1), ctx.asarray(x2)
+    _numeric(ctx, x1, "x1")
+    _numeric(ctx, x2, "x2")
+    _check_pair(x1, x2)
+    return _matmul(ctx, x1, x2)
+
+
+# --- specialised Gram implementations ------------------------------------------------------
+#
+# NumPy's matmul calls BLAS syrk when its operands are one C- or F-contiguous buffer and its
+# transpose, and then copies the computed triangle to the other half. torch (CPU and CUDA)
+# and CuPy always call gemm for ``x @ x.T``.
+#
+# Whether syrk wins on the CPU depends on shape and dtype (benchmarks/gram.py, 2-core
+# OpenBLAS, n x k input): syrk does half the flops, but OpenBLAS parallelises it worse than
+# gemm and the triangle copy costs n^2. float64: syrk wins down to k = n/8 (4096x512: 156 ms
+# vs gemm 177 ms) and loses below (2048x128: 22 vs 12 ms). float32: it wins from k = n/2
+# (2048x2048: 59 vs 86 ms) and loses below (2048x512: 25 vs 23 ms; 4096x64: 74 vs 20 ms).
+# Below 2^27 multiply-adds the two are within noise.
+
+_CPU_MIN_WORK = 2**27
+
+
+def _real_float(ctx: Context, x: Any) -> bool:
+    half = [d for d in (getattr(ctx.xp, "float16", None), getattr(ctx.xp, "bfloat16", None)) if d]
+    return bool(ctx.xp.isdtype(x.dtype, "real floating")) and all(x.dtype != d for d in half)
+
+
+def _cpu_syrk_loses(x: Any) -> str | None:
+    n, k = x.shape[-2], x.shape[-1]
+    if n * n * k < _CPU_MIN_WORK:
+        return f"the product is small ({n}x{k}); syrk and gemm take about the same time"
+    ratio = 8 if x.dtype.itemsize == 8 else 2
+    if k * ratio < n:
+        return f"the input is tall ({n}x{k}, k < n/{ratio}): gemm parallelises better"
+    return None
+
+
+def _cpu_syrk_wins(ctx: Context, x: Any) -> str | None:
+    return _cpu_syrk_loses(x)
+
+
+def _cpu_gemm_wins(ctx: Context, x: Any) -> str | None:
+    n, k = x.shape[-2], x.shape[-1]
+    if n * n * k < _CPU_MIN_WORK or _cpu_syrk_loses(x) is None:
+        return f"syrk is not slower for this shape ({n}x{k})"
+    return None
+
+
+def _numpy_syrk_supports(ctx: Context, x: Any) -> str | None:
+    if ctx.backend.name != "numpy":
+        return f"needs NumPy arrays, got {ctx.backend.name}"
+    if x.ndim < 2 or not _real_float(ctx, x):
+        return "needs a float32/float64 array with at least 2 dimensions"
+    return None
+
+
+def _numpy_syrk(x: Any) -> Any:
+    import numpy as np
+
+    a = np.ascontiguousarray(x)
+    return np.matmul(a, np.swapaxes(a, -1, -2))
+
+
+@_gram.register(
+    "numpy-syrk",
+    reason="BLAS syrk through NumPy: half the flops of gemm, exactly symmetric",
+    supports=_numpy_syrk_supports,
+    wins=_cpu_syrk_wins,
+)
+def _gram_numpy_syrk(ctx: Context, x: Any) -> Any:
+    return _numpy_syrk(x)
+
+
+@_gram.register(
+    "numpy-gemm",
+    reason="tall input: gemm on a transposed copy, since NumPy would pick the slower syrk",
+    supports=_numpy_syrk_supports,
+    wins=_cpu_gemm_wins,
+)
+def _gram_numpy_gemm(ctx: Context, x: Any) -> Any:
+    import numpy as np
+
+    # A copy of the transpose stops NumPy from recognising x @ x.T and calling syrk.
+    g = np.matmul(x, np.ascontiguousarray(np.swapaxes(x, -1, -2)))
+    return _mirror_lower(ctx.xp, g)
+
+
+def _needs_grad(x: Any) -> bool:
+    return bool(getattr(x, "requires_grad", False))
+
+
+def _torch_cpu_supports(ctx: Context, x: Any) -> str | None:
+    if ctx.backend.name != "torch" or ctx.device_type != "cpu":
+        return f"needs CPU torch tensors, got {ctx.backend.name} on {ctx.device_type}"
+    if _needs_grad(x):
+        return "the input requires grad: the generic path keeps autograd working"
+    if x.ndim < 2 or not _real_float(ctx, x):
+        return "needs a float32/float64 tensor with at least 2 dimensions"
+    return None
+
+
+@_gram.register(
+    "torch-cpu-syrk",
+    reason="BLAS syrk on a zero-copy NumPy view of the tensor: half the flops of gemm",
+    supports=_torch_cpu_supports,
+    wins=_cpu_syrk_wins,
+)
+def _gram_torch_cpu(ctx: Context, x: Any) -> Any:
+    import torch
+
+    return torch.from_numpy(_numpy_syrk(_backends.torch_cpu_as_numpy(x)))
+
+
+# On the GPU, cuBLAS syrk plus the mirroring kernel beats gemm once the product is large
+# enough to hide the second launch; on an H100 8192x8192 float32 gemm takes 21.5 ms and syrk
+# 11.9 ms. Below about 2^27 multiply-adds both are launch-bound (benchmarks/gram.py).
+_CUDA_MIN_WORK = 2**27
+
+
+def _cublas_supports(ctx: Context, x: Any) -> str | None:
+    if ctx.backend.name not in ("cupy", "torch") or ctx.device_type != "cuda":
+        return f"needs CuPy arrays or CUDA tensors, got {ctx.backend.name} on {ctx.device_type}"
+    if _needs_grad(x):
+        return "the input requires grad: the generic path keeps autograd working"
+    if x.ndim != 2 or not _real_float(ctx, x):
+        return "needs a 2-D float32/float64 array"
+    if not _backends.CUPY.installed():
+        return 'cuBLAS syrk needs CuPy (pip install "xpkern[cuda13]" or "xpkern[cuda12]")'
+    return None
+
+
+def _cublas_wins(ctx: Context, x: Any) -> str | None:
+    n, k = x.shape
+    if n * n * k < _CUDA_MIN_WORK:
+        return f"the product is small ({n}x{k}); launch time dominates"
+    return None
+
+
+@_gram.register(
+    "cublas-syrk",
+    reason="cuBLAS syrk on the caller's stream: half the flops of gemm",
+    supports=_cublas_supports,
+    wins=_cublas_wins,
+)
+def _gram_cublas(ctx: Context, x: Any) -> Any:
+    from . import _cuda
+
+    return _cuda.gram_syrk(ctx, x)
