@@ -72,7 +72,7 @@ _BY_MODULE = {b.module: b for b in BACKENDS.values()} | {"jaxlib": JAX}
 
 
 @lru_cache(maxsize=256)
-def _backend_of_type(cls: type) -> Backend | None:
+def _backend_of_type(cls: Any) -> Backend | None:
     for klass in cls.__mro__:
         top = klass.__module__.partition(".")[0]
         if top in _BY_MODULE:
@@ -85,7 +85,8 @@ def _backend_of_type(cls: type) -> Backend | None:
 
 def backend_of(x: object) -> Backend | None:
     """The :class:`Backend` of an array, or None for Python scalars, lists and other objects."""
-    backend = _backend_of_type(type(x))
+    cls: Any = type(x)
+    backend = _backend_of_type(cls)
     if backend is NUMPY and not hasattr(x, "dtype"):
         return None  # a numpy type object or similar, not an array
     return backend

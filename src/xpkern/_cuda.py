@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from ._backends import Context
@@ -32,7 +32,7 @@ def on_caller_stream(ctx: Context, x: Any) -> Iterator[Any]:
         yield cupy
 
 
-@lru_cache(maxsize=None)
+@cache
 def _mirror_kernel() -> Any:
     import cupy
 
@@ -68,3 +68,31 @@ def gram_syrk(ctx: Context, x: Any) -> Any:
         cupy.cublas.syrk("N", cupy.ascontiguousarray(a), out=out, lower=True)
         _mirror_kernel()(n, out, size=n * n)
         return result
+
+
+@lru_cache(maxsize=1)
+def numba_cuda_status() -> tuple[bool, str]:
+    """Whether numba-cuda can compile and run kernels here, and why not if it cannot."""
+    import importlib.util
+
+    if importlib.util.find_spec("numba_cuda") is None:
+        return False, 'numba-cuda is not installed (pip install "xpkern[cuda13]")'
+    try:
+        from numba import cuda
+
+        if not cuda.is_available():
+            return False, "numba-cuda sees no CUDA device"
+        kernel = cuda.jit("void(float32[:])")(_probe_kernel)
+        out = cuda.device_array(1, dtype="float32")
+        kernel[1, 1](out)
+        if float(out.copy_to_host()[0]) != 1.0:
+            return False, "numba-cuda's probe kernel returned a wrong value"
+    except Exception as exc:  # any failure means: do not use this engine
+        return False, f"numba-cuda cannot compile here: {type(exc).__name__}: {exc}"
+    import numba_cuda  # type: ignore[import-not-found]
+
+    return True, f"numba-cuda {getattr(numba_cuda, '__version__', '?')}"
+
+
+def _probe_kernel(out: Any) -> None:
+    out[0] = 1.0

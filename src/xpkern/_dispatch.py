@@ -128,9 +128,9 @@ class Op:
 
         return add
 
-    def _verdicts(self, ctx: Context, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[
-        Impl, list[Choice]
-    ]:
+    def _verdicts(
+        self, ctx: Context, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[Impl, list[Choice]]:
         wanted = _impl_choice.get()
         choices: list[Choice] = []
         chosen: Impl | None = self.generic if wanted == GENERIC else None
@@ -138,10 +138,14 @@ class Op:
         for impl in self.impls:
             blocked = impl.supports(ctx, *args, **kwargs)
             loses = None if blocked else impl.wins(ctx, *args, **kwargs)
-            take = chosen is None and blocked is None and (
-                (wanted == "auto" and loses is None)
-                or wanted == "fused"
-                or wanted == impl.name
+            take = (
+                chosen is None
+                and blocked is None
+                and (
+                    (wanted == "auto" and loses is None)
+                    or wanted == "fused"
+                    or wanted == impl.name
+                )
             )
             if named and wanted == impl.name and blocked:
                 raise ValueError(
@@ -154,9 +158,7 @@ class Op:
                 why = f"forced by config(impl={wanted!r}); {impl.reason}"
             choices.append(Choice(impl.name, blocked is None, take, why))
         final = chosen or self.generic
-        choices.append(
-            Choice(GENERIC, True, final is self.generic, self.generic.reason)
-        )
+        choices.append(Choice(GENERIC, True, final is self.generic, self.generic.reason))
         return final, choices
 
     def __call__(self, ctx: Context, *args: Any, **kwargs: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Matrix products: ``matmul`` and the Gram matrix ``x @ x.mT`` through a symmetric rank-k update."""
+"""Matrix products: ``matmul``, and the Gram matrix ``x @ x.mT`` by a symmetric rank-k update."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def _numeric(ctx: Context, x: Any, name: str) -> None:
 
 def _batch_shape(s1: tuple[int, ...], s2: tuple[int, ...]) -> tuple[int, ...]:
     out = []
-    for a, b in zip(reversed(s1), reversed(s2)):
+    for a, b in zip(reversed(s1), reversed(s2), strict=False):
         if a != b and 1 not in (a, b):
             raise ValueError(f"matmul: batch dimensions {s1} and {s2} do not broadcast")
         out.append(b if a == 1 else a)

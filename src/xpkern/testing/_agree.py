@@ -51,8 +51,9 @@ def _native_dtypes(fn: Callable[..., Any], args: Sequence[Any]) -> tuple[Any, ..
         return tuple(np.asarray(r).dtype for r in _as_tuple(fn(*args)))
 
 
-def _compare(got: Any, want: Any, dtype: Any, rtol: float | None, atol: float | None,
-             where: str) -> None:
+def _compare(
+    got: Any, want: Any, dtype: Any, rtol: float | None, atol: float | None, where: str
+) -> None:
     assert got.shape == want.shape, f"{where}: shape {got.shape} != expected {want.shape}"
     assert got.dtype == dtype, f"{where}: dtype {got.dtype} != expected {dtype}"
     tol = default_rtol(dtype) if rtol is None else rtol
@@ -139,11 +140,12 @@ def assert_backends_agree(
             with config(impl=impl):
                 outs = _as_tuple(fn(*args))
             assert len(outs) == len(reference), f"{where}: {len(outs)} results"
-            for i, (out, want, dtype) in enumerate(zip(outs, reference, dtypes)):
+            for i, (out, want, dtype) in enumerate(zip(outs, reference, dtypes, strict=True)):
                 _check_placement(out, case, args, f"{where} result {i}")
-                _compare(np.asarray(case.to_numpy(out)), want, dtype, rtol, atol,
-                         f"{where} result {i}")
-            for a, old in zip(args, before):
+                _compare(
+                    np.asarray(case.to_numpy(out)), want, dtype, rtol, atol, f"{where} result {i}"
+                )
+            for a, old in zip(args, before, strict=True):
                 if old is not None:
                     np.testing.assert_array_equal(case.to_numpy(a), old, f"{where}: input mutated")
             checked.append(Checked(case.name, impl))

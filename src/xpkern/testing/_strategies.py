@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -12,13 +12,15 @@ __all__ = ["arrays", "float_elements"]
 
 
 def float_elements(dtype: Any, *, magnitude: float = 1e3, special: bool = False) -> Any:
-    """Elements for float arrays: finite values up to ``magnitude``, plus NaN/inf if ``special``."""
+    """Float elements: finite up to ``magnitude``, or any value with NaN/inf if ``special``."""
     from hypothesis import strategies as st
 
-    width = 32 if np.dtype(dtype) == np.float32 else 64
-    return st.floats(
-        -magnitude, magnitude, width=width, allow_nan=False, allow_infinity=False
-    ) if not special else st.floats(width=width, allow_subnormal=False)
+    width: Literal[32, 64] = 32 if np.dtype(dtype) == np.float32 else 64
+    return (
+        st.floats(-magnitude, magnitude, width=width, allow_nan=False, allow_infinity=False)
+        if not special
+        else st.floats(width=width, allow_subnormal=False)
+    )
 
 
 def _case(xp: Any) -> BackendCase:

@@ -24,14 +24,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "gpu: needs a CUDA device")
 
 
-@pytest.fixture(params=_params())
+@pytest.fixture(scope="session", params=_params())
 def backend(request: pytest.FixtureRequest) -> BackendCase:
     """One installed backend case (library and device) per test run."""
     case: BackendCase = request.param
     return case
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def xp(backend: BackendCase) -> ModuleType:
     """The Array-API namespace of the current ``backend`` case."""
     return backend.xp

@@ -1,0 +1,57 @@
+"""Test sessions, one per backend: ``nox -l`` lists them, ``nox`` runs the CPU ones."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests-numpy", "tests-torch", "tests-strict"]
+nox.options.reuse_existing_virtualenvs = True
+
+CPU_TORCH = ("-c", "ci/constraints-cpu.txt")
+
+
+def _pytest(session: nox.Session, backends: str, *extra: str) -> None:
+    session.run("pytest", *extra, *session.posargs, env={"XPKERN_BACKENDS": backends})
+
+
+@nox.session(name="tests-numpy")
+def tests_numpy(session: nox.Session) -> None:
+    """The suite on NumPy arrays, and the docstring examples."""
+    session.install("-e", ".[test]")
+    _pytest(session, "numpy", "tests", "--doctest-modules", "src/xpkern")
+
+
+@nox.session(name="tests-torch")
+def tests_torch(session: nox.Session) -> None:
+    """The suite on NumPy and CPU torch tensors (agreement needs both)."""
+    session.install("-e", ".[test,torch]", *CPU_TORCH)
+    _pytest(session, "numpy,torch", "tests")
+
+
+@nox.session(name="tests-strict")
+def tests_strict(session: nox.Session) -> None:
+    """The suite on array-api-strict: the generic code uses the standard and nothing else."""
+    session.install("-e", ".[test]")
+    _pytest(session, "array_api_strict", "tests")
+
+
+@nox.session(name="tests-cupy")
+def tests_cupy(session: nox.Session) -> None:
+    """The suite on CuPy and CUDA torch tensors: needs an NVIDIA GPU (not run by default)."""
+    session.install("-e", ".[test,torch,cuda13]")
+    _pytest(session, "numpy,cupy,torch-cuda", "tests")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy on the package."""
+    session.install("mypy", "-e", ".[test]")
+    session.run("mypy")

@@ -1,0 +1,92 @@
+import numpy as np
+import pytest
+
+import xpkern
+from xpkern._backends import backend_of, resolve
+
+
+def test_namespace_of_each_backend(backend):
+    x = backend.asarray(np.ones(3))
+    xp = xpkern.namespace(x)
+    assert backend_of(xp.asarray(x)).name == backend.library.name
+    assert xpkern.namespace(x, 2.0, [1.0, 2.0], None) is xp
+
+
+def test_array_likes_alone_are_numpy():
+    assert xpkern.namespace(1.0, [1, 2]).__name__ == "array_api_compat.numpy"
+    assert xpkern.namespace().__name__ == "array_api_compat.numpy"
+
+
+def test_array_likes_take_the_arrays_namespace(backend):
+    x = backend.asarray(np.ones((2, 2)))
+    out = xpkern.matmul(x, [1.0, 2.0])
+    assert backend_of(out).name == backend.library.name
+    np.testing.assert_allclose(backend.to_numpy(out), [3.0, 3.0])
+
+
+def test_mixed_libraries_raise_type_error_naming_both():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match="numpy and torch"):
+        xpkern.namespace(np.ones(2), torch.ones(2))
+    with pytest.raises(TypeError, match="torch and numpy"):
+        xpkern.matmul(torch.ones(2, 2), np.ones(2))
+
+
+def test_mixed_devices_raise_value_error_naming_both():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match="cpu and meta"):
+        xpkern.namespace(torch.ones(2), torch.ones(2, device="meta"))
+
+
+def test_detection_does_not_import(monkeypatch):
+    import sys
+
+    monkeypatch.delitem(sys.modules, "jax", raising=False)
+    assert backend_of(1.0) is None
+    assert backend_of([1.0]) is None
+    assert backend_of(np.float32(1)).name == "numpy"
+    assert "jax" not in sys.modules
+
+
+def test_context_device_type(backend):
+    ctx = resolve(backend.asarray(np.ones(2)))
+    assert ctx.device_type == ("cuda" if backend.gpu else "cpu")
+
+
+def test_to_backend_round_trip(backend):
+    x = np.arange(6.0).reshape(2, 3)
+    y = xpkern.to_backend(x, backend.library.name, device=backend.device)
+    assert backend_of(y).name == backend.library.name
+    np.testing.assert_array_equal(xpkern.to_backend(y, "numpy"), x)
+
+
+def test_to_backend_is_zero_copy_between_numpy_and_torch_cpu():
+    pytest.importorskip("torch")
+    x = np.arange(4.0)
+    t = xpkern.to_backend(x, "torch")
+    t[0] = 42.0
+    assert x[0] == 42.0
+    back = xpkern.to_backend(t, "numpy")
+    back[1] = 7.0
+    assert t[1] == 7.0
+
+
+def test_to_backend_read_only_numpy_to_torch():
+    pytest.importorskip("torch")
+    x = np.arange(3.0)
+    x.flags.writeable = False
+    t = xpkern.to_backend(x, "torch")
+    assert t.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_to_backend_errors():
+    with pytest.raises(ValueError, match="unknown backend 'tensorflow'"):
+        xpkern.to_backend(np.ones(2), "tensorflow")
+    with pytest.raises(ValueError, match="CPU"):
+        xpkern.to_backend(np.ones(2), "numpy", device="cuda")
+
+
+def test_to_backend_refuses_grad_tensor():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match="requires grad"):
+        xpkern.to_backend(torch.ones(2, requires_grad=True), "numpy")

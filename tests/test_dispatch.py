@@ -1,0 +1,120 @@
+import threading
+
+import numpy as np
+import pytest
+
+import xpkern
+from xpkern._backends import resolve
+from xpkern._dispatch import Op, public
+
+calls: list[str] = []
+
+
+def _generic(ctx, x):
+    calls.append("generic")
+    return x + 1
+
+
+_op = Op("demo", _generic)
+
+
+@_op.register(
+    "demo-fast",
+    reason="fast for big NumPy inputs",
+    supports=lambda ctx, x: None if ctx.backend.name == "numpy" else "NumPy only",
+    wins=lambda ctx, x: None if x.size >= 10 else "small input",
+)
+def _fast(ctx, x):
+    calls.append("fast")
+    return x + 1
+
+
+@public(_op)
+def demo(x):
+    return _op(resolve(x), x)
+
+
+def test_auto_takes_the_fast_path_only_where_it_wins():
+    calls.clear()
+    demo(np.ones(100))
+    demo(np.ones(3))
+    assert calls == ["fast", "generic"]
+
+
+def test_explain_reports_without_running():
+    calls.clear()
+    e = xpkern.explain(demo, np.ones(3))
+    assert calls == []
+    assert e.impl == "generic"
+    assert e.op == "demo" and e.backend == "numpy"
+    assert e.supported() == ["demo-fast", "generic"]
+    assert "small input" in str(e)
+    assert xpkern.explain(demo, np.ones(100)).reason == "fast for big NumPy inputs"
+
+
+def test_config_forces_a_choice():
+    with xpkern.config(impl="generic"):
+        assert xpkern.explain(demo, np.ones(100)).impl == "generic"
+    with xpkern.config(impl="fused"):
+        e = xpkern.explain(demo, np.ones(3))
+        assert e.impl == "demo-fast"
+        assert "forced" in e.reason
+    with xpkern.config(impl="demo-fast"):
+        assert xpkern.explain(demo, np.ones(3)).impl == "demo-fast"
+
+
+def test_config_naming_another_ops_impl_keeps_generic():
+    with xpkern.config(impl="numpy-syrk"):
+        assert xpkern.explain(demo, np.ones(3)).impl == "generic"
+
+
+def test_forcing_an_unsupported_impl_raises():
+    strict = pytest.importorskip("array_api_strict")
+    with xpkern.config(impl="demo-fast"), pytest.raises(ValueError, match="NumPy only"):
+        demo(strict.ones(3))
+
+
+def test_config_is_thread_local():
+    seen = {}
+    ready = threading.Event()
+    done = threading.Event()
+
+    def other():
+        ready.wait()
+        seen["other"] = xpkern.explain(demo, np.ones(100)).impl
+        done.set()
+
+    t = threading.Thread(target=other)
+    t.start()
+    with xpkern.config(impl="generic"):
+        ready.set()
+        done.wait()
+        seen["here"] = xpkern.explain(demo, np.ones(100)).impl
+    t.join()
+    assert seen == {"other": "demo-fast", "here": "generic"}
+
+
+def test_config_restores_on_error():
+    with pytest.raises(RuntimeError), xpkern.config(impl="generic"):
+        raise RuntimeError
+    assert xpkern.explain(demo, np.ones(100)).impl == "demo-fast"
+
+
+def test_config_rejects_non_string():
+    with pytest.raises(TypeError, match="impl must be a string"), xpkern.config(impl=3):
+        pass
+
+
+def test_explain_rejects_other_functions():
+    with pytest.raises(TypeError, match="not an xpkern function"):
+        xpkern.explain(np.sum, np.ones(3))
+
+
+def test_explain_raises_the_calls_errors():
+    with pytest.raises(ValueError, match="inner dimensions"):
+        xpkern.explain(xpkern.matmul, np.ones((2, 3)), np.ones((4, 2)))
+
+
+def test_duplicate_registration_is_refused():
+    with pytest.raises(ValueError, match="already has"):
+        _op.register("demo-fast", reason="again")

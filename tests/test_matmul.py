@@ -1,0 +1,178 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import xpkern
+from xpkern._backends import backend_of
+from xpkern.testing import assert_backends_agree
+
+DTYPES = ["float32", "float64", "int64"]
+LAYOUTS = ["contiguous", "transposed", "sliced"]
+
+
+def _values(dtype):
+    if dtype == "int64":
+        return st.integers(-50, 50)
+    width = 32 if dtype == "float32" else 64
+    return st.floats(-100, 100, width=width, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def gram_inputs(draw):
+    dtype = draw(st.sampled_from(DTYPES))
+    layout = draw(st.sampled_from(LAYOUTS))
+    batch = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3))
+    n, k = draw(st.integers(0, 6)), draw(st.integers(0, 6))
+    stored = {"contiguous": (n, k), "transposed": (k, n), "sliced": (2 * n, k + 1)}[layout]
+    x = draw(hnp.arrays(dtype, batch + stored, elements=_values(dtype)))
+    return x, layout
+
+
+def _gram_of_layout(layout):
+    def fn(x):
+        xp = xpkern.namespace(x)
+        if layout == "transposed":
+            x = xp.matrix_transpose(x)
+        elif layout == "sliced":
+            x = x[..., ::2, 1:]
+        return xpkern.matmul(x)
+
+    return fn
+
+
+@given(gram_inputs())
+def test_gram_agrees_on_every_backend_and_impl(case):
+    x, layout = case
+    checked = assert_backends_agree(_gram_of_layout(layout), x)
+    assert ("numpy", "generic") in [(c.backend, c.impl) for c in checked]
+
+
+@st.composite
+def matmul_pairs(draw):
+    dtype = draw(st.sampled_from(DTYPES))
+    dtype2 = "float64" if dtype == "float32" and draw(st.booleans()) else dtype
+    n, k, m = (draw(st.integers(0, 5)) for _ in range(3))
+    b1 = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
+    b2 = draw(st.sampled_from([b1, b1[1:], (1,) * len(b1), ()]))
+    s1 = draw(st.sampled_from([(*b1, n, k), (k,)]))
+    s2 = draw(st.sampled_from([(*b2, k, m), (k,)]))
+    x1 = draw(hnp.arrays(dtype, s1, elements=_values(dtype)))
+    x2 = draw(hnp.arrays(dtype2, s2, elements=_values(dtype2)))
+    return x1, x2
+
+
+@given(matmul_pairs())
+def test_matmul_agrees_on_every_backend(pair):
+    x1, x2 = pair
+    assert_backends_agree(xpkern.matmul, x1, x2)
+
+
+def _all_impls(x):
+    return xpkern.explain(xpkern.matmul, x).supported()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gram_is_exactly_symmetric_for_every_impl(backend, dtype):
+    rng = np.random.default_rng(0)
+    x = backend.asarray(rng.standard_normal((70, 33)).astype(dtype))
+    for impl in _all_impls(x):
+        with xpkern.config(impl=impl):
+            g = backend.to_numpy(xpkern.matmul(x))
+        np.testing.assert_array_equal(g, g.T, err_msg=impl)
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [((0, 3), (0, 0)), ((3, 0), (3, 3)), ((2, 0, 4), (2, 0, 0)), ((1, 1), (1, 1))],
+)
+def test_gram_edge_shapes(backend, shape, expected):
+    x = backend.asarray(np.ones(shape))
+    for impl in _all_impls(x):
+        with xpkern.config(impl=impl):
+            g = xpkern.matmul(x)
+        assert tuple(g.shape) == expected
+        assert backend_of(g).name == backend.library.name
+        np.testing.assert_array_equal(backend.to_numpy(g), np.full(expected, shape[-1]))
+
+
+def test_gram_of_a_vector_is_its_squared_norm(backend):
+    g = xpkern.matmul(backend.asarray(np.array([1.0, 2.0, 3.0])))
+    assert float(backend.to_numpy(g)) == 14.0
+
+
+def test_inputs_are_not_mutated(backend):
+    x_np = np.random.default_rng(1).standard_normal((40, 40))
+    x = backend.asarray(x_np)
+    for impl in _all_impls(x):
+        with xpkern.config(impl=impl):
+            xpkern.matmul(x)
+            xpkern.matmul(x, x)
+    np.testing.assert_array_equal(backend.to_numpy(x), x_np)
+
+
+def test_auto_choice_follows_the_measured_shape_rule():
+    assert xpkern.explain(xpkern.matmul, np.ones((1024, 1024))).impl == "numpy-syrk"
+    assert xpkern.explain(xpkern.matmul, np.ones((4096, 64))).impl == "numpy-gemm"
+    assert xpkern.explain(xpkern.matmul, np.ones((4096, 64), np.float32)).impl == "numpy-gemm"
+    assert xpkern.explain(xpkern.matmul, np.ones((2048, 512), np.float32)).impl == "numpy-gemm"
+    assert xpkern.explain(xpkern.matmul, np.ones((2048, 512))).impl == "numpy-syrk"
+    assert xpkern.explain(xpkern.matmul, np.ones((20, 20))).impl == "generic"
+    assert xpkern.explain(xpkern.matmul, np.ones((1024, 1024), int)).impl == "generic"
+
+
+def test_torch_gram_takes_syrk_only_without_grad():
+    torch = pytest.importorskip("torch")
+    x = torch.ones(1024, 1024, dtype=torch.float64)
+    assert xpkern.explain(xpkern.matmul, x).impl == "torch-cpu-syrk"
+    x.requires_grad_(True)
+    e = xpkern.explain(xpkern.matmul, x)
+    assert e.impl == "generic"
+    assert "requires grad" in str(e)
+
+
+def test_gram_supports_autograd():
+    torch = pytest.importorskip("torch")
+    x = torch.randn(5, 3, dtype=torch.float64, requires_grad=True)
+    xpkern.matmul(x).sum().backward()
+    # d/dx sum(x x^T) = 2 * ones(n, n) @ x
+    expected = 2 * torch.ones(5, 5, dtype=torch.float64) @ x.detach()
+    torch.testing.assert_close(x.grad, expected)
+
+
+def test_torch_syrk_result_is_a_tensor_owning_fresh_memory():
+    torch = pytest.importorskip("torch")
+    x = torch.randn(300, 300, dtype=torch.float64)
+    with xpkern.config(impl="torch-cpu-syrk"):
+        g = xpkern.matmul(x)
+    assert isinstance(g, torch.Tensor) and g.dtype == torch.float64
+    torch.testing.assert_close(g, x @ x.T)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "match"),
+    [
+        ((2, 3), (4, 2), r"inner dimensions differ.*\(2, 3\).*\(4, 2\)"),
+        ((3,), (4,), "inner dimensions differ"),
+        ((2, 2, 3), (3, 3, 1), "batch dimensions"),
+        ((), (3,), "at least one dimension"),
+    ],
+)
+def test_matmul_shape_errors(backend, a, b, match):
+    x1 = backend.asarray(np.ones(a))
+    x2 = backend.asarray(np.ones(b))
+    with pytest.raises(ValueError, match=match):
+        xpkern.matmul(x1, x2)
+
+
+def test_gram_of_0d_raises(backend):
+    with pytest.raises(ValueError, match="at least one dimension"):
+        xpkern.matmul(backend.asarray(np.float64(2.0)))
+
+
+def test_non_numeric_inputs_raise_type_error():
+    with pytest.raises(TypeError, match="x1 must have a numeric dtype"):
+        xpkern.matmul(np.ones((2, 2), dtype=bool))
+    with pytest.raises(TypeError, match="x2 must have a numeric dtype"):
+        xpkern.matmul(np.ones((2, 2)), np.array([["a", "b"]]).T)
