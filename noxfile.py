@@ -45,7 +45,7 @@ def tests_cupy(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff: lint and formatting."""
-    session.install("ruff")
+    session.install("ruff==0.17.6")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -53,5 +53,5 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy on the package."""
-    session.install("mypy", "-e", ".[test]")
+    session.install("mypy==2.4.1", "-e", ".[test]")
     session.run("mypy")

@@ -6,7 +6,7 @@ from hypothesis.extra import numpy as hnp
 
 import xpkern
 from xpkern._backends import backend_of
-from xpkern.testing import assert_backends_agree
+from xpkern.testing import assert_backends_agree, available_cases
 
 DTYPES = ["float32", "float64", "int64"]
 LAYOUTS = ["contiguous", "transposed", "sliced"]
@@ -46,7 +46,10 @@ def _gram_of_layout(layout):
 def test_gram_agrees_on_every_backend_and_impl(case):
     x, layout = case
     checked = assert_backends_agree(_gram_of_layout(layout), x)
-    assert ("numpy", "generic") in [(c.backend, c.impl) for c in checked]
+    assert {c.backend for c in checked} == {c.name for c in available_cases()}
+    assert all(
+        "generic" in [c.impl for c in checked if c.backend == b.name] for b in available_cases()
+    )
 
 
 @st.composite
@@ -74,13 +77,15 @@ def _all_impls(x):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_gram_is_exactly_symmetric_for_every_impl(backend, dtype):
+@pytest.mark.parametrize("shape", [(70, 33), (777, 33), (2, 130, 7)])
+def test_gram_is_exactly_symmetric_for_every_impl(backend, dtype, shape):
+    # A plain gemm of 777x33 float64 is not symmetric in the last bit on OpenBLAS.
     rng = np.random.default_rng(0)
-    x = backend.asarray(rng.standard_normal((70, 33)).astype(dtype))
+    x = backend.asarray(rng.standard_normal(shape).astype(dtype))
     for impl in _all_impls(x):
         with xpkern.config(impl=impl):
             g = backend.to_numpy(xpkern.matmul(x))
-        np.testing.assert_array_equal(g, g.T, err_msg=impl)
+        np.testing.assert_array_equal(g, np.swapaxes(g, -1, -2), err_msg=impl)
 
 
 @pytest.mark.parametrize(
@@ -118,12 +123,15 @@ def test_auto_choice_follows_the_measured_shape_rule():
     assert xpkern.explain(xpkern.matmul, np.ones((4096, 64), np.float32)).impl == "numpy-gemm"
     assert xpkern.explain(xpkern.matmul, np.ones((2048, 512), np.float32)).impl == "numpy-gemm"
     assert xpkern.explain(xpkern.matmul, np.ones((2048, 512))).impl == "numpy-syrk"
-    assert xpkern.explain(xpkern.matmul, np.ones((20, 20))).impl == "generic"
+    assert xpkern.explain(xpkern.matmul, np.ones((20, 20))).impl == "numpy-syrk"
+    assert xpkern.explain(xpkern.matmul, np.ones((200, 10))).impl == "numpy-syrk"
     assert xpkern.explain(xpkern.matmul, np.ones((1024, 1024), int)).impl == "generic"
+    assert xpkern.explain(xpkern.matmul, np.ones((1024, 1024), np.float16)).impl == "generic"
 
 
 def test_torch_gram_takes_syrk_only_without_grad():
     torch = pytest.importorskip("torch")
+    assert xpkern.explain(xpkern.matmul, torch.ones(200, 10)).impl == "torch-cpu-gemm"
     x = torch.ones(1024, 1024, dtype=torch.float64)
     assert xpkern.explain(xpkern.matmul, x).impl == "torch-cpu-syrk"
     x.requires_grad_(True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from . import _backends
@@ -145,10 +146,14 @@ def matmul(x1: Any, x2: Any = None, /) -> Any:
 #
 # Whether syrk wins on the CPU depends on shape and dtype (benchmarks/gram.py, 2-core
 # OpenBLAS, n x k input): syrk does half the flops, but OpenBLAS parallelises it worse than
-# gemm and the triangle copy costs n^2. float64: syrk wins down to k = n/8 (4096x512: 156 ms
-# vs gemm 177 ms) and loses below (2048x128: 22 vs 12 ms). float32: it wins from k = n/2
-# (2048x2048: 59 vs 86 ms) and loses below (2048x512: 25 vs 23 ms; 4096x64: 74 vs 20 ms).
-# Below 2^27 multiply-adds the two are within noise.
+# gemm. float64: syrk wins down to k = n/8 (4096x512: 156 ms vs gemm 177 ms) and loses below
+# (2048x128: 22 vs 12 ms). float32: it wins from k = n/2 (2048x2048: 59 vs 86 ms) and loses
+# below (2048x512: 25 vs 23 ms; 4096x64: 74 vs 20 ms). gemm's two triangles can differ in the
+# last bit (777x33 float64), so its lower triangle is mirrored by a Numba kernel, which costs
+# about as much as a tall gemm itself (4096^2 float64: 36 ms) but still leaves it well ahead.
+# For NumPy below 2^27 multiply-adds syrk is kept: NumPy's own choice, no mirroring needed.
+# torch's own gemm is faster than NumPy's syrk for tall inputs at every size (1024x64
+# float32: 1.3 ms, mirror 1.2 ms, vs 3.6 ms), so torch has no floor.
 
 _CPU_MIN_WORK = 2**27
 
@@ -158,68 +163,35 @@ def _real_float(ctx: Context, x: Any) -> bool:
     return bool(ctx.xp.isdtype(x.dtype, "real floating")) and all(x.dtype != d for d in half)
 
 
-def _cpu_syrk_loses(x: Any) -> str | None:
+def _gemm_pays(ctx: Context, x: Any) -> bool:
     n, k = x.shape[-2], x.shape[-1]
-    if n * n * k < _CPU_MIN_WORK:
-        return f"the product is small ({n}x{k}); syrk and gemm take about the same time"
     ratio = 8 if x.dtype.itemsize == 8 else 2
-    if k * ratio < n:
-        return f"the input is tall ({n}x{k}, k < n/{ratio}): gemm parallelises better"
-    return None
+    floor = _CPU_MIN_WORK if ctx.backend.name == "numpy" else 0
+    return n * n * k >= floor and k * ratio < n
 
 
 def _cpu_syrk_wins(ctx: Context, x: Any) -> str | None:
-    return _cpu_syrk_loses(x)
-
-
-def _cpu_gemm_wins(ctx: Context, x: Any) -> str | None:
-    n, k = x.shape[-2], x.shape[-1]
-    if n * n * k < _CPU_MIN_WORK or _cpu_syrk_loses(x) is None:
-        return f"syrk is not slower for this shape ({n}x{k})"
+    if _gemm_pays(ctx, x):
+        return f"the input is tall ({x.shape[-2]}x{x.shape[-1]}): gemm parallelises better"
     return None
 
 
-def _numpy_syrk_supports(ctx: Context, x: Any) -> str | None:
+def _cpu_gemm_wins(ctx: Context, x: Any) -> str | None:
+    if not _gemm_pays(ctx, x):
+        return f"syrk is as fast or faster for {x.shape[-2]}x{x.shape[-1]}"
+    return None
+
+
+def _needs_grad(x: Any) -> bool:
+    return bool(getattr(x, "requires_grad", False))
+
+
+def _numpy_supports(ctx: Context, x: Any) -> str | None:
     if ctx.backend.name != "numpy":
         return f"needs NumPy arrays, got {ctx.backend.name}"
     if x.ndim < 2 or not _real_float(ctx, x):
         return "needs a float32/float64 array with at least 2 dimensions"
     return None
-
-
-def _numpy_syrk(x: Any) -> Any:
-    import numpy as np
-
-    a = np.ascontiguousarray(x)
-    return np.matmul(a, np.swapaxes(a, -1, -2))
-
-
-@_gram.register(
-    "numpy-syrk",
-    reason="BLAS syrk through NumPy: half the flops of gemm, exactly symmetric",
-    supports=_numpy_syrk_supports,
-    wins=_cpu_syrk_wins,
-)
-def _gram_numpy_syrk(ctx: Context, x: Any) -> Any:
-    return _numpy_syrk(x)
-
-
-@_gram.register(
-    "numpy-gemm",
-    reason="tall input: gemm on a transposed copy, since NumPy would pick the slower syrk",
-    supports=_numpy_syrk_supports,
-    wins=_cpu_gemm_wins,
-)
-def _gram_numpy_gemm(ctx: Context, x: Any) -> Any:
-    import numpy as np
-
-    # A copy of the transpose stops NumPy from recognising x @ x.T and calling syrk.
-    g = np.matmul(x, np.ascontiguousarray(np.swapaxes(x, -1, -2)))
-    return _mirror_lower(ctx.xp, g)
-
-
-def _needs_grad(x: Any) -> bool:
-    return bool(getattr(x, "requires_grad", False))
 
 
 def _torch_cpu_supports(ctx: Context, x: Any) -> str | None:
@@ -232,16 +204,87 @@ def _torch_cpu_supports(ctx: Context, x: Any) -> str | None:
     return None
 
 
+def _host_syrk(x: Any) -> Any:
+    import numpy as np
+
+    a = np.ascontiguousarray(x)
+    return np.matmul(a, np.swapaxes(a, -1, -2))
+
+
+def _mirror_in_place(g: Any) -> Any:
+    if g.size:
+        _mirror_kernel()(g.reshape(-1, *g.shape[-2:]))
+    return g
+
+
+def _host_gemm(x: Any) -> Any:
+    import numpy as np
+
+    # A copy of the transpose stops NumPy from recognising x @ x.T and calling syrk.
+    return _mirror_in_place(np.matmul(x, np.ascontiguousarray(np.swapaxes(x, -1, -2))))
+
+
+def _on_torch_view(x: Any, host_fn: Any) -> Any:
+    import torch
+
+    return torch.from_numpy(host_fn(_backends.torch_cpu_as_numpy(x)))
+
+
+_SYRK_REASON = "BLAS syrk: half the flops of gemm, exactly symmetric"
+_GEMM_REASON = "tall input: BLAS gemm is faster than syrk here; lower triangle mirrored"
+
+
+@_gram.register("numpy-syrk", reason=_SYRK_REASON, supports=_numpy_supports, wins=_cpu_syrk_wins)
+def _gram_numpy_syrk(ctx: Context, x: Any) -> Any:
+    return _host_syrk(x)
+
+
+@_gram.register("numpy-gemm", reason=_GEMM_REASON, supports=_numpy_supports, wins=_cpu_gemm_wins)
+def _gram_numpy_gemm(ctx: Context, x: Any) -> Any:
+    return _host_gemm(x)
+
+
 @_gram.register(
     "torch-cpu-syrk",
-    reason="BLAS syrk on a zero-copy NumPy view of the tensor: half the flops of gemm",
+    reason=_SYRK_REASON + " (on a zero-copy NumPy view)",
     supports=_torch_cpu_supports,
     wins=_cpu_syrk_wins,
 )
-def _gram_torch_cpu(ctx: Context, x: Any) -> Any:
-    import torch
+def _gram_torch_syrk(ctx: Context, x: Any) -> Any:
+    return _on_torch_view(x, _host_syrk)
 
-    return torch.from_numpy(_numpy_syrk(_backends.torch_cpu_as_numpy(x)))
+
+@_gram.register(
+    "torch-cpu-gemm",
+    reason=_GEMM_REASON,
+    supports=_torch_cpu_supports,
+    wins=_cpu_gemm_wins,
+)
+def _gram_torch_gemm(ctx: Context, x: Any) -> Any:
+    g = x @ x.mT
+    _mirror_in_place(_backends.torch_cpu_as_numpy(g))
+    return g
+
+
+@cache
+def _mirror_kernel() -> Any:
+    # Compiled on first use (and cached on disk) so that importing xpkern stays light.
+    import numba
+
+    @numba.njit(cache=True)
+    def mirror(g: Any) -> None:
+        # Square tiles keep the strided reads of a column block in cache.
+        tile = 64
+        n = g.shape[1]
+        tiles = (n + tile - 1) // tile
+        for b in range(g.shape[0]):
+            for ti in range(tiles):
+                for tj in range(ti + 1):
+                    for i in range(ti * tile, min(n, ti * tile + tile)):
+                        for j in range(tj * tile, min(tj * tile + tile, i)):
+                            g[b, j, i] = g[b, i, j]
+
+    return mirror
 
 
 # On the GPU, cuBLAS syrk plus the mirroring kernel beats gemm once the product is large

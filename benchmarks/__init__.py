@@ -1,0 +1,1 @@
+"""Benchmarks behind xpkern's dispatch rules: each script prints a table and writes JSON."""

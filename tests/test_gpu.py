@@ -1,0 +1,56 @@
+"""GPU-only behaviour: the caller's stream, cuBLAS syrk at size. Runs where CUDA is present."""
+
+import numpy as np
+import pytest
+
+import xpkern
+
+torch = pytest.importorskip("torch")
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device"),
+]
+
+
+def _cupy():
+    return pytest.importorskip("cupy")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_cublas_gram_is_chosen_and_correct_at_size(dtype):
+    _cupy()
+    x = torch.randn(2048, 1024, device="cuda", dtype=dtype)
+    assert xpkern.explain(xpkern.matmul, x).impl == "cublas-syrk"
+    g = xpkern.matmul(x)
+    assert g.device == x.device and g.dtype == dtype
+    ref = x.double() @ x.double().T
+    rel = ((g.double() - ref).abs().max() / ref.abs().max()).item()
+    assert rel < (1e-5 if dtype == torch.float32 else 1e-12)
+    assert torch.equal(g, g.T)
+
+
+def test_cublas_gram_runs_on_the_callers_stream():
+    _cupy()
+    side = torch.cuda.Stream()
+    with torch.cuda.stream(side):
+        x = torch.randn(4096, 2048, device="cuda")
+        x.mul_(2.0)  # queued on the side stream; the Gram must wait for it without a sync
+        g = xpkern.matmul(x)
+        ref = x @ x.T
+    side.synchronize()
+    torch.testing.assert_close(g, ref, rtol=1e-4, atol=1e-3 * ref.abs().max().item())
+
+
+def test_cupy_input_gives_cupy_output():
+    cupy = _cupy()
+    x = cupy.random.standard_normal((1024, 512), dtype=cupy.float32)
+    g = xpkern.matmul(x)
+    assert isinstance(g, cupy.ndarray)
+    np.testing.assert_allclose(cupy.asnumpy(g), cupy.asnumpy(x @ x.T), rtol=1e-4, atol=1e-3)
+
+
+def test_grad_input_on_gpu_takes_generic_path():
+    x = torch.randn(512, 512, device="cuda", requires_grad=True)
+    assert xpkern.explain(xpkern.matmul, x).impl == "generic"
+    xpkern.matmul(x).sum().backward()
+    assert x.grad is not None
