@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -184,3 +184,16 @@ def test_non_numeric_inputs_raise_type_error():
         xpkern.matmul(np.ones((2, 2), dtype=bool))
     with pytest.raises(TypeError, match="x2 must have a numeric dtype"):
         xpkern.matmul(np.ones((2, 2)), np.array([["a", "b"]]).T)
+
+
+@given(matmul_pairs())
+def test_torch_integer_matmul_fallback_is_exact(pair):
+    # The stand-in for torch's missing CUDA integer matmul, checked on the CPU.
+    torch = pytest.importorskip("torch")
+    from xpkern.linalg import torch_int_matmul
+
+    x1, x2 = pair
+    assume(x1.dtype.kind == "i" and x2.dtype.kind == "i")
+    got = torch_int_matmul(torch.from_numpy(x1), torch.from_numpy(x2))
+    np.testing.assert_array_equal(got.numpy(), np.matmul(x1, x2))
+    assert got.dtype == torch.int64

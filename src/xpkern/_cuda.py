@@ -27,9 +27,19 @@ def on_caller_stream(ctx: Context, x: Any) -> Iterator[Any]:
         return
     import torch
 
-    stream = torch.cuda.current_stream(x.device)
-    with cupy.cuda.Device(x.device.index), cupy.cuda.ExternalStream(stream.cuda_stream):
+    stream = _TorchStream(torch.cuda.current_stream(x.device).cuda_stream)
+    with cupy.cuda.Device(x.device.index), cupy.cuda.Stream.from_external(stream):
         yield cupy
+
+
+class _TorchStream:
+    """A torch stream seen through the CUDA stream protocol, which CuPy understands."""
+
+    def __init__(self, handle: int) -> None:
+        self.handle = handle
+
+    def __cuda_stream__(self) -> tuple[int, int]:
+        return (0, self.handle)
 
 
 @cache
@@ -50,6 +60,8 @@ def _mirror_kernel() -> Any:
 
 def gram_syrk(ctx: Context, x: Any) -> Any:
     """``x @ x.T`` of a 2-D CUDA array through cuBLAS syrk, mirrored to a full matrix."""
+    import cupy.cublas
+
     with on_caller_stream(ctx, x) as cupy:
         a = x if ctx.backend.name == "cupy" else cupy.from_dlpack(x.detach())
         n = a.shape[0]

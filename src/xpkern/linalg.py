@@ -287,6 +287,51 @@ def _mirror_kernel() -> Any:
     return mirror
 
 
+# torch has no integer matmul on CUDA ("dot" not implemented for 'Long'); an exact
+# multiply-and-sum stands in for it there (memory n*k*m, so meant for modest sizes).
+
+
+def _torch_cuda_integers(ctx: Context, *arrays: Any) -> str | None:
+    if ctx.backend.name != "torch" or ctx.device_type != "cuda":
+        return "only torch on CUDA lacks an integer matmul"
+    if not all(ctx.xp.isdtype(a.dtype, "integral") for a in arrays):
+        return "needs integer inputs"
+    return None
+
+
+def torch_int_matmul(a: Any, b: Any) -> Any:
+    """Exact ``a @ b`` for integer tensors by broadcasting, as torch CUDA has no int matmul."""
+    import torch
+
+    dtype = torch.result_type(a, b)
+    a2 = a.unsqueeze(0) if a.ndim == 1 else a
+    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+    out = (a2.unsqueeze(-1).to(dtype) * b2.unsqueeze(-3).to(dtype)).sum(-2, dtype=dtype)
+    if a.ndim == 1:
+        out = out.squeeze(-2)
+    if b.ndim == 1:
+        out = out.squeeze(-1)
+    return out
+
+
+@_matmul.register(
+    "torch-cuda-integer",
+    reason="torch has no integer matmul on CUDA: exact multiply-and-sum",
+    supports=_torch_cuda_integers,
+)
+def _matmul_torch_cuda_int(ctx: Context, x1: Any, x2: Any) -> Any:
+    return torch_int_matmul(x1, x2)
+
+
+@_gram.register(
+    "torch-cuda-integer",
+    reason="torch has no integer matmul on CUDA: exact multiply-and-sum",
+    supports=_torch_cuda_integers,
+)
+def _gram_torch_cuda_int(ctx: Context, x: Any) -> Any:
+    return torch_int_matmul(x, x) if x.ndim == 1 else torch_int_matmul(x, x.mT)
+
+
 # On the GPU, cuBLAS syrk plus the mirroring kernel beats gemm once the product is large
 # enough to hide the second launch; on an H100 8192x8192 float32 gemm takes 21.5 ms and syrk
 # 11.9 ms. Below about 2^27 multiply-adds both are launch-bound (benchmarks/gram.py).
