@@ -118,3 +118,45 @@ def test_explain_raises_the_calls_errors():
 def test_duplicate_registration_is_refused():
     with pytest.raises(ValueError, match="already has"):
         _op.register("demo-fast", reason="again")
+
+
+def _strict_only_generic(ctx, x):
+    return None if ctx.backend.name == "numpy" else "demo2's generic needs NumPy"
+
+
+_op2 = Op("demo2", lambda ctx, x: x, supports=_strict_only_generic)
+
+
+@_op2.register(
+    "demo2-other",
+    reason="the only way off NumPy",
+    supports=lambda ctx, x: "NumPy has the generic" if ctx.backend.name == "numpy" else None,
+)
+def _other(ctx, x):
+    return x
+
+
+@public(_op2)
+def demo2(x):
+    return _op2(resolve(x), x)
+
+
+def test_a_blocked_generic_hands_over_to_a_specialised_impl():
+    strict = pytest.importorskip("array_api_strict")
+    e = xpkern.explain(demo2, strict.ones(3))
+    assert e.impl == "demo2-other"
+    assert e.supported() == ["demo2-other"]
+    with xpkern.config(impl="generic"), pytest.raises(ValueError, match="needs NumPy"):
+        demo2(strict.ones(3))
+
+
+def test_no_supporting_impl_is_a_type_error():
+    torch = pytest.importorskip("torch")
+    blocked = Op("demo3", lambda ctx, x: x, supports=lambda ctx, x: "never")
+
+    @public(blocked)
+    def demo3(x):
+        return blocked(resolve(x), x)
+
+    with pytest.raises(TypeError, match="no implementation supports"):
+        demo3(torch.ones(2))

@@ -110,10 +110,14 @@ class Op:
         ``generic(ctx, *args, **kwargs)``, written against ``ctx.xp`` only.
     """
 
-    def __init__(self, name: str, generic: Callable[..., Any]) -> None:
+    def __init__(
+        self, name: str, generic: Callable[..., Any], *, supports: Check = _always
+    ) -> None:
         self.name = name
         self.impls: list[Impl] = []
-        self.generic = Impl(GENERIC, generic, "the Array-API implementation, valid everywhere")
+        self.generic = Impl(
+            GENERIC, generic, "the Array-API implementation, valid everywhere", supports
+        )
 
     def register(
         self, name: str, *, reason: str, supports: Check = _always, wins: Check = _always
@@ -133,33 +137,26 @@ class Op:
     ) -> tuple[Impl, list[Choice]]:
         wanted = _impl_choice.get()
         choices: list[Choice] = []
-        chosen: Impl | None = self.generic if wanted == GENERIC else None
-        named = wanted not in ("auto", "fused", GENERIC)
-        for impl in self.impls:
+        chosen: Impl | None = None
+        for impl in [*self.impls, self.generic]:
             blocked = impl.supports(ctx, *args, **kwargs)
-            loses = None if blocked else impl.wins(ctx, *args, **kwargs)
-            take = (
-                chosen is None
-                and blocked is None
-                and (
-                    (wanted == "auto" and loses is None)
-                    or wanted == "fused"
-                    or wanted == impl.name
-                )
-            )
-            if named and wanted == impl.name and blocked:
+            if blocked and wanted == impl.name:
                 raise ValueError(
                     f"implementation {impl.name!r} of {self.name} cannot run here: {blocked}"
                 )
+            special = impl is not self.generic
+            loses = impl.wins(ctx, *args, **kwargs) if special and not blocked else None
+            fits = not special or wanted == impl.name or wanted == "fused"
+            take = chosen is None and not blocked and (fits or (wanted == "auto" and not loses))
             if take:
                 chosen = impl
             why = blocked or (f"supported, but {loses}" if loses else impl.reason)
-            if take and wanted != "auto":
+            if take and wanted not in ("auto", GENERIC):
                 why = f"forced by config(impl={wanted!r}); {impl.reason}"
             choices.append(Choice(impl.name, blocked is None, take, why))
-        final = chosen or self.generic
-        choices.append(Choice(GENERIC, True, final is self.generic, self.generic.reason))
-        return final, choices
+        if chosen is None:
+            raise TypeError(f"{self.name}: no implementation supports these inputs")
+        return chosen, choices
 
     def __call__(self, ctx: Context, *args: Any, **kwargs: Any) -> Any:
         impl, choices = self._verdicts(ctx, args, kwargs)

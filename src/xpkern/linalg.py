@@ -75,8 +75,22 @@ def _gram_generic(ctx: Context, x: Any) -> Any:
     return _mirror_lower(xp, g)
 
 
-_matmul = Op("matmul", _matmul_generic)
-_gram = Op("gram", _gram_generic)
+def _torch_cuda_integers(ctx: Context, *arrays: Any) -> bool:
+    return (
+        ctx.backend.name == "torch"
+        and ctx.device_type == "cuda"
+        and all(ctx.xp.isdtype(a.dtype, "integral") for a in arrays)
+    )
+
+
+def _generic_supports(ctx: Context, *arrays: Any) -> str | None:
+    if _torch_cuda_integers(ctx, *arrays):
+        return "torch has no integer matmul on CUDA"
+    return None
+
+
+_matmul = Op("matmul", _matmul_generic, supports=_generic_supports)
+_gram = Op("gram", _gram_generic, supports=_generic_supports)
 
 
 @public(_gram)
@@ -144,16 +158,14 @@ def matmul(x1: Any, x2: Any = None, /) -> Any:
 # transpose, and then copies the computed triangle to the other half. torch (CPU and CUDA)
 # and CuPy always call gemm for ``x @ x.T``.
 #
-# Whether syrk wins on the CPU depends on shape and dtype (benchmarks/gram.py, 2-core
-# OpenBLAS, n x k input): syrk does half the flops, but OpenBLAS parallelises it worse than
-# gemm. float64: syrk wins down to k = n/8 (4096x512: 156 ms vs gemm 177 ms) and loses below
-# (2048x128: 22 vs 12 ms). float32: it wins from k = n/2 (2048x2048: 59 vs 86 ms) and loses
-# below (2048x512: 25 vs 23 ms; 4096x64: 74 vs 20 ms). gemm's two triangles can differ in the
-# last bit (777x33 float64), so its lower triangle is mirrored by a Numba kernel, which costs
-# about as much as a tall gemm itself (4096^2 float64: 36 ms) but still leaves it well ahead.
-# For NumPy below 2^27 multiply-adds syrk is kept: NumPy's own choice, no mirroring needed.
-# torch's own gemm is faster than NumPy's syrk for tall inputs at every size (1024x64
-# float32: 1.3 ms, mirror 1.2 ms, vs 3.6 ms), so torch has no floor.
+# Whether syrk wins on the CPU (benchmarks/results/gram-cpu2.md, 2-core OpenBLAS, n x k
+# input): syrk does half the flops, but OpenBLAS parallelises it worse than gemm, and gemm's
+# two triangles can differ in the last bit (777x33 float64), so a gemm result needs its lower
+# triangle mirrored (a Numba kernel, about 2 ms for 1024^2 values). With that cost paid, gemm
+# wins only for very tall inputs: 4096x64 float32 59 ms vs syrk 72 ms, float64 75 vs 88 ms;
+# at 2048x128 they tie and at 2048x512 syrk wins (25 vs 36 ms). torch's own gemm is never
+# exactly symmetric, so CPU tensors go through the same NumPy path, zero-copy. Small products
+# (< 2^27 multiply-adds) stay on syrk, NumPy's own choice, with no mirror to pay for.
 
 _CPU_MIN_WORK = 2**27
 
@@ -165,9 +177,7 @@ def _real_float(ctx: Context, x: Any) -> bool:
 
 def _gemm_pays(ctx: Context, x: Any) -> bool:
     n, k = x.shape[-2], x.shape[-1]
-    ratio = 8 if x.dtype.itemsize == 8 else 2
-    floor = _CPU_MIN_WORK if ctx.backend.name == "numpy" else 0
-    return n * n * k >= floor and k * ratio < n
+    return n * n * k >= _CPU_MIN_WORK and 32 * k <= n
 
 
 def _cpu_syrk_wins(ctx: Context, x: Any) -> str | None:
@@ -256,14 +266,12 @@ def _gram_torch_syrk(ctx: Context, x: Any) -> Any:
 
 @_gram.register(
     "torch-cpu-gemm",
-    reason=_GEMM_REASON,
+    reason=_GEMM_REASON + " (on a zero-copy NumPy view)",
     supports=_torch_cpu_supports,
     wins=_cpu_gemm_wins,
 )
 def _gram_torch_gemm(ctx: Context, x: Any) -> Any:
-    g = x @ x.mT
-    _mirror_in_place(_backends.torch_cpu_as_numpy(g))
-    return g
+    return _on_torch_view(x, _host_gemm)
 
 
 @cache
@@ -291,11 +299,9 @@ def _mirror_kernel() -> Any:
 # multiply-and-sum stands in for it there (memory n*k*m, so meant for modest sizes).
 
 
-def _torch_cuda_integers(ctx: Context, *arrays: Any) -> str | None:
-    if ctx.backend.name != "torch" or ctx.device_type != "cuda":
-        return "only torch on CUDA lacks an integer matmul"
-    if not all(ctx.xp.isdtype(a.dtype, "integral") for a in arrays):
-        return "needs integer inputs"
+def _torch_cuda_int_supports(ctx: Context, *arrays: Any) -> str | None:
+    if not _torch_cuda_integers(ctx, *arrays):
+        return "only for integer tensors on CUDA, where torch has no matmul"
     return None
 
 
@@ -317,7 +323,7 @@ def torch_int_matmul(a: Any, b: Any) -> Any:
 @_matmul.register(
     "torch-cuda-integer",
     reason="torch has no integer matmul on CUDA: exact multiply-and-sum",
-    supports=_torch_cuda_integers,
+    supports=_torch_cuda_int_supports,
 )
 def _matmul_torch_cuda_int(ctx: Context, x1: Any, x2: Any) -> Any:
     return torch_int_matmul(x1, x2)
@@ -326,16 +332,23 @@ def _matmul_torch_cuda_int(ctx: Context, x1: Any, x2: Any) -> Any:
 @_gram.register(
     "torch-cuda-integer",
     reason="torch has no integer matmul on CUDA: exact multiply-and-sum",
-    supports=_torch_cuda_integers,
+    supports=_torch_cuda_int_supports,
 )
 def _gram_torch_cuda_int(ctx: Context, x: Any) -> Any:
     return torch_int_matmul(x, x) if x.ndim == 1 else torch_int_matmul(x, x.mT)
 
 
-# On the GPU, cuBLAS syrk plus the mirroring kernel beats gemm once the product is large
-# enough to hide the second launch; on an H100 8192x8192 float32 gemm takes 21.5 ms and syrk
-# 11.9 ms. Below about 2^27 multiply-adds both are launch-bound (benchmarks/gram.py).
-_CUDA_MIN_WORK = 2**27
+# On the GPU (benchmarks/results/gram-nvidia-h100-80gb-hbm3.md, H100), cuBLAS syrk plus the
+# mirroring kernel beats gemm from 2048x2048 on (1.4-1.7x) up to 1.9x at 8192x8192 float32
+# (11.3 ms vs 21.5 ms). Below that both are launch-bound and syrk's second kernel loses
+# (1024x1024: 0.23-0.8x), and tall inputs lose too (16384x256: 0.9x; 8192x64: 0.4x).
+
+
+def _cublas_wins(ctx: Context, x: Any) -> str | None:
+    n, k = x.shape
+    if n < 2048 or 4 * k < n:
+        return f"gemm is faster for {n}x{k} (syrk wins from 2048x2048, k >= n/4)"
+    return None
 
 
 def _cublas_supports(ctx: Context, x: Any) -> str | None:
@@ -347,13 +360,6 @@ def _cublas_supports(ctx: Context, x: Any) -> str | None:
         return "needs a 2-D float32/float64 array"
     if not _backends.CUPY.installed():
         return 'cuBLAS syrk needs CuPy (pip install "xpkern[cuda13]" or "xpkern[cuda12]")'
-    return None
-
-
-def _cublas_wins(ctx: Context, x: Any) -> str | None:
-    n, k = x.shape
-    if n * n * k < _CUDA_MIN_WORK:
-        return f"the product is small ({n}x{k}); launch time dominates"
     return None
 
 
