@@ -6,14 +6,22 @@ fused kernel or a backend primitive is faster, it replaces the composed operatio
 :func:`explain` says which implementation runs and why.
 """
 
+from . import fmath
 from ._backends import namespace, to_backend
 from ._dispatch import Explanation, config, explain
+from ._translate import UnsupportedFunction
+from .elementwise import Elementwise, elementwise, polyval
 from .linalg import matmul
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Elementwise",
     "Explanation",
+    "UnsupportedFunction",
+    "elementwise",
+    "fmath",
+    "polyval",
     "__version__",
     "config",
     "explain",

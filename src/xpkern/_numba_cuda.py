@@ -1,0 +1,13 @@
+"""The scalar helpers of :mod:`xpkern._scalar` as numba-cuda device functions (lazy import)."""
+
+from numba import cuda
+
+from . import _scalar
+
+__all__ = ["_INF", "_NAN"] + ["_s_" + name for name in _scalar.NAMES]
+
+_INF = _scalar.INF
+_NAN = _scalar.NAN
+
+for _name in _scalar.NAMES:
+    globals()["_s_" + _name] = cuda.jit(device=True)(getattr(_scalar, _name))

@@ -1,0 +1,206 @@
+"""Math functions for :func:`xpkern.elementwise` functions.
+
+Each function works on arrays of any library (through the array's namespace) and on Python or
+NumPy scalars. Inside an ``@xpkern.elementwise`` function, the fused kernels replace them by
+their scalar versions, so one definition serves every backend.
+
+Examples
+--------
+>>> import numpy as np
+>>> from xpkern import fmath
+>>> fmath.exp(0.0)
+1.0
+>>> fmath.maximum(np.array([1.0, 5.0]), 3.0)
+array([3., 5.])
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ._backends import backend_of, namespace
+
+__all__ = [
+    "abs", "arccos", "arcsin", "arctan", "arctan2", "ceil", "copysign", "cos", "cosh", "e",
+    "exp", "expm1", "floor", "hypot", "inf", "isfinite", "isinf", "isnan", "log", "log1p",
+    "log2", "log10", "maximum", "minimum", "nan", "pi", "sign", "sin", "sinh", "sqrt", "square",
+    "tan", "tanh", "trunc", "where",
+]  # fmt: skip
+
+pi = math.pi
+e = math.e
+inf = math.inf
+nan = math.nan
+
+_builtin_abs = abs
+
+
+def _ns(*args: Any) -> Any:
+    arrays = [a for a in args if backend_of(a) is not None]
+    return namespace(*arrays) if arrays else None
+
+
+def _unary(name: str, xp_name: str, scalar: Any) -> Any:
+    def fn(x: Any) -> Any:
+        xp = _ns(x)
+        return getattr(xp, xp_name)(x) if xp is not None else scalar(x)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise ``{xp_name}`` of an array or a scalar."
+    return fn
+
+
+def _safe(f: Any) -> Any:
+    def g(x: Any) -> Any:
+        try:
+            return f(x)
+        except (ValueError, OverflowError):
+            return _scalar_domain(f, x)
+
+    return g
+
+
+def _scalar_domain(f: Any, x: Any) -> float:
+    # math raises where NumPy returns nan or inf; follow NumPy.
+    if f in (math.log, math.log2, math.log10):
+        return -math.inf if x == 0 else math.nan
+    if f is math.log1p:
+        return -math.inf if x == -1 else math.nan
+    if f in (math.exp, math.expm1, math.cosh, math.sinh):
+        return math.inf if x > 0 or f is math.cosh else (-math.inf if f is math.sinh else -1.0)
+    return math.nan
+
+
+def _float_floor(x: Any) -> Any:
+    return x if isinstance(x, int) or not math.isfinite(x) else float(math.floor(x))
+
+
+def _float_ceil(x: Any) -> Any:
+    return x if isinstance(x, int) or not math.isfinite(x) else float(math.ceil(x))
+
+
+def _float_trunc(x: Any) -> Any:
+    return x if isinstance(x, int) or not math.isfinite(x) else float(math.trunc(x))
+
+
+def _sign(x: Any) -> Any:
+    return 1 if x > 0 else (-1 if x < 0 else x)
+
+
+exp = _unary("exp", "exp", _safe(math.exp))
+expm1 = _unary("expm1", "expm1", _safe(math.expm1))
+log = _unary("log", "log", _safe(math.log))
+log1p = _unary("log1p", "log1p", _safe(math.log1p))
+log2 = _unary("log2", "log2", _safe(math.log2))
+log10 = _unary("log10", "log10", _safe(math.log10))
+sqrt = _unary("sqrt", "sqrt", _safe(math.sqrt))
+sin = _unary("sin", "sin", _safe(math.sin))
+cos = _unary("cos", "cos", _safe(math.cos))
+tan = _unary("tan", "tan", _safe(math.tan))
+arcsin = _unary("arcsin", "asin", _safe(math.asin))
+arccos = _unary("arccos", "acos", _safe(math.acos))
+arctan = _unary("arctan", "atan", math.atan)
+sinh = _unary("sinh", "sinh", _safe(math.sinh))
+cosh = _unary("cosh", "cosh", _safe(math.cosh))
+tanh = _unary("tanh", "tanh", math.tanh)
+abs = _unary("abs", "abs", _builtin_abs)
+floor = _unary("floor", "floor", _float_floor)
+ceil = _unary("ceil", "ceil", _float_ceil)
+trunc = _unary("trunc", "trunc", _float_trunc)
+sign = _unary("sign", "sign", _sign)
+square = _unary("square", "square", lambda x: x * x)
+isnan = _unary("isnan", "isnan", lambda x: x != x)
+isinf = _unary("isinf", "isinf", lambda x: x in (math.inf, -math.inf))
+isfinite = _unary("isfinite", "isfinite", lambda x: x - x == 0)
+
+
+def _binary(name: str, xp_name: str, scalar: Any) -> Any:
+    def fn(x1: Any, x2: Any) -> Any:
+        xp = _ns(x1, x2)
+        if xp is None:
+            return scalar(x1, x2)
+        return getattr(xp, xp_name)(*_as_arrays(xp, x1, x2))
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise ``{xp_name}`` of arrays or scalars (NaN propagates)."
+    return fn
+
+
+def _as_arrays(xp: Any, *args: Any) -> list[Any]:
+    # Python scalars take the dtype of the arrays beside them, as in the Array API.
+    arrays = [a for a in args if backend_of(a) is not None]
+    device = _device_of(arrays[0])
+    like = next((a for a in arrays if a.dtype != xp.bool), None)
+    out = []
+    for a in args:
+        if backend_of(a) is None:
+            dtype = None
+            if isinstance(a, bool):
+                dtype = xp.bool
+            elif like is not None and (
+                isinstance(a, int) or xp.isdtype(like.dtype, ("real floating", "complex floating"))
+            ):
+                dtype = like.dtype
+            a = xp.asarray(a, dtype=dtype, device=device)
+        out.append(a)
+    return out
+
+
+def _device_of(x: Any) -> Any:
+    import array_api_compat
+
+    return array_api_compat.device(x)
+
+
+def _minimum(a: Any, b: Any) -> Any:
+    return a if (a < b or a != a) else b
+
+
+def _maximum(a: Any, b: Any) -> Any:
+    return a if (a > b or a != a) else b
+
+
+minimum = _binary("minimum", "minimum", _minimum)
+maximum = _binary("maximum", "maximum", _maximum)
+arctan2 = _binary("arctan2", "atan2", math.atan2)
+hypot = _binary("hypot", "hypot", math.hypot)
+copysign = _binary("copysign", "copysign", math.copysign)
+
+
+def where(condition: Any, x1: Any, x2: Any) -> Any:
+    """``x1`` where ``condition`` holds, else ``x2``; arrays or scalars."""
+    xp = _ns(condition, x1, x2)
+    if xp is None:
+        return x1 if condition else x2
+    (cond,) = _as_bools(xp, condition, *[a for a in (x1, x2) if backend_of(a) is not None])[:1]
+    a, b = _as_arrays(xp, x1, x2) if _ns(x1, x2) is not None else _as_arrays(xp, x1, x2, cond)[:2]
+    return xp.where(cond, a, b)
+
+
+def logical_and(x1: Any, x2: Any) -> Any:
+    """Elementwise ``and`` (what ``and`` means inside an elementwise function)."""
+    xp = _ns(x1, x2)
+    return (x1 and x2) if xp is None else xp.logical_and(*_as_bools(xp, x1, x2))
+
+
+def logical_or(x1: Any, x2: Any) -> Any:
+    """Elementwise ``or`` (what ``or`` means inside an elementwise function)."""
+    xp = _ns(x1, x2)
+    return (x1 or x2) if xp is None else xp.logical_or(*_as_bools(xp, x1, x2))
+
+
+def logical_not(x: Any) -> Any:
+    """Elementwise ``not`` (what ``not`` means inside an elementwise function)."""
+    xp = _ns(x)
+    return (not x) if xp is None else xp.logical_not(_as_bools(xp, x)[0])
+
+
+def _as_bools(xp: Any, *args: Any) -> list[Any]:
+    device = _device_of(next(a for a in args if backend_of(a) is not None))
+    out = []
+    for a in args:
+        if backend_of(a) is None:
+            a = xp.asarray(bool(a), device=device)
+        out.append(a if a.dtype == xp.bool else a != 0)
+    return out
