@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "tests-numpy", "tests-torch", "tests-strict"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "tests-numpy",
+    "tests-torch",
+    "tests-strict",
+    "tests-cudasim",
+]
 nox.options.reuse_existing_virtualenvs = True
 
 CPU_TORCH = ("-c", "ci/constraints-cpu.txt")
 
 
-def _pytest(session: nox.Session, backends: str, *extra: str) -> None:
-    session.run("pytest", *extra, *session.posargs, env={"XPKERN_BACKENDS": backends})
+def _pytest(session: nox.Session, backends: str, *extra: str, **env: str) -> None:
+    session.run("pytest", *extra, *session.posargs, env={"XPKERN_BACKENDS": backends, **env})
 
 
 @nox.session(name="tests-numpy")
@@ -33,6 +40,13 @@ def tests_strict(session: nox.Session) -> None:
     """The suite on array-api-strict: the generic code uses the standard and nothing else."""
     session.install("-e", ".[test]")
     _pytest(session, "array_api_strict", "tests")
+
+
+@nox.session(name="tests-cudasim")
+def tests_cudasim(session: nox.Session) -> None:
+    """The CUDA kernels' logic on the CPU, in numba-cuda's simulator (no GPU needed)."""
+    session.install("-e", ".[test]", "numba-cuda")
+    _pytest(session, "numpy", "tests/test_cudasim.py", NUMBA_ENABLE_CUDASIM="1")
 
 
 @nox.session(name="tests-cupy")

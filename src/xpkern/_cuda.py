@@ -101,7 +101,7 @@ def numba_cuda_status() -> tuple[bool, str]:
             return False, "numba-cuda's probe kernel returned a wrong value"
     except Exception as exc:  # any failure means: do not use this engine
         return False, f"numba-cuda cannot compile here: {type(exc).__name__}: {exc}"
-    import numba_cuda  # type: ignore[import-not-found]
+    import numba_cuda  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
     return True, f"numba-cuda {getattr(numba_cuda, '__version__', '?')}"
 
@@ -191,13 +191,13 @@ def _contiguous(a: Any) -> bool:
 
 
 def _numba_type(a: Any) -> Any:
+    import numba
     import numpy as np
-    from numba import types as numba_types
 
-    types: Any = numba_types
+    types: Any = numba.types
     if _is_array(a):
         dtype = np.dtype(str(a.dtype).rpartition(".")[2])
-        return types.Array(types.from_dtype(dtype), 1, "C")
+        return types.Array(numba.from_dtype(dtype), 1, "C")
     if isinstance(a, bool | int):
         return types.int64
     return types.float64
@@ -398,3 +398,33 @@ def polyval_run(ctx: Context, coeffs: Any, x: Any) -> Any:
             _polyval_launchers[key] = _Launcher(module.kernel, types_)
         _polyval_launchers[key](ctx, n, flat)
     return out
+
+
+def run_on_simulator(ew: Any, *args: Any) -> Any:
+    """Run the CUDA kernel of ``ew`` on NumPy arrays in numba's CUDA simulator.
+
+    The simulator (``NUMBA_ENABLE_CUDASIM=1``) executes the kernel's logic on the CPU; this
+    lets machines without a GPU test what the GPU would run.
+    """
+    import numpy as np
+
+    from ._backends import resolve
+    from .elementwise import _broadcast_shape, load_module
+
+    if not simulated():
+        raise RuntimeError("run_on_simulator needs NUMBA_ENABLE_CUDASIM=1")
+    shape = _broadcast_shape([np.shape(a) for a in args if _is_array(a)])
+    host = [np.array(np.broadcast_to(a, shape)).reshape(-1) if _is_array(a) else a
+            for a in args]  # fmt: skip
+    ctx = resolve(*host)
+    out = np.empty(int(np.prod(shape)), dtype=ew.result_dtype(ctx, tuple(host)))
+    flat = [out, *host]
+    slots = tuple(i for i, a in enumerate(args) if _is_array(a))
+    from numba import cuda
+
+    module, _ = load_module(_kernel_source(ew, slots), "cuda")
+    ew.finish_module(module, cuda.jit(device=True))
+    if out.size:
+        with np.errstate(all="ignore"):  # the simulator computes with NumPy scalars
+            _Launcher(module.kernel, [_numba_type(a) for a in flat])(ctx, out.size, flat)
+    return out.reshape(shape)

@@ -23,9 +23,12 @@ def div(a, b):
 
 
 def floordiv(a, b):
+    # Helpers cannot call each other (each is compiled on its own), hence the repetition.
     if b != 0:
         return a // b
-    return div(a, b)
+    if a != a or a == 0:
+        return NAN
+    return INF if (a > 0) == (math.copysign(1.0, b) > 0) else -INF
 
 
 def mod(a, b):

@@ -159,6 +159,10 @@ class _Reader:
                 return name
         raise self.fail(node, f"the function {ast.unparse(node)!r}")
 
+    def uses_inputs(self, node: ast.AST) -> bool:
+        names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        return bool(names & (set(self.args) | self.locals))
+
     def resolve(self, node: ast.AST) -> Any:
         if isinstance(node, ast.Name):
             return self.lookup(node.id)
@@ -192,11 +196,14 @@ class _Reader:
             raise self.fail(node, f"the operator {type(node.op).__name__}")
         (la, ls), (ra, rs) = self.expr(node.left), self.expr(node.right)
         array_op = {"div": "/", "floordiv": "//", "mod": "%", "power": "**"}.get(op, op)
+        if len(op) > 1 and not self.uses_inputs(node):
+            # Numbers only: Python would raise on 1 / 0 where arrays give inf.
+            return f"_s.{op}({la}, {ra})", f"_s_{op}({ls}, {rs})"
         scalar = f"({ls} {op} {rs})" if len(op) == 1 else f"_s_{op}({ls}, {rs})"
         if op == "power" and rs in ("1", "2", "3", "4"):
             # Small literal powers as products: exact, and far cheaper in a kernel.
             scalar = "(" + " * ".join([ls] * int(rs)) + ")"
-        return f"({la} {array_op} {ra})", scalar
+        return f"_f._binop({array_op!r}, {la}, {ra})", scalar
 
     def expr_UnaryOp(self, node: ast.UnaryOp) -> tuple[str, str]:
         a, s = self.expr(node.operand)
@@ -231,7 +238,7 @@ class _Reader:
 
     def expr_IfExp(self, node: ast.IfExp) -> tuple[str, str]:
         (ta, ts), (ba, bs), (oa, os_) = map(self.expr, (node.test, node.body, node.orelse))
-        return f"_f.where({ta}, {ba}, {oa})", f"({bs} if {ts} else {os_})"
+        return f"_f.where({ta}, {ba}, {oa}, _dtype)", f"({bs} if {ts} else {os_})"
 
     def expr_Call(self, node: ast.Call) -> tuple[str, str]:
         if node.keywords:
@@ -244,7 +251,9 @@ class _Reader:
         )  # fmt: skip
         if len(args) != arity:
             raise UnsupportedFunction(f"{name} takes {arity} argument(s), got {len(args)}")
-        array = f"_f.{name}({', '.join(a for a, _ in args)})"
+        array = (
+            f"_f.{name}({', '.join(a for a, _ in args)}{', _dtype' if name == 'where' else ''})"
+        )
         if name.startswith("logical_"):
             word = name.removeprefix("logical_")
             scalar = (
@@ -319,7 +328,8 @@ def translate(fn: Any) -> Translation:
     sig = ", ".join(args)
     name = fn.__name__ if fn.__name__.isidentifier() else "fn"
 
-    def render(lines: list[str]) -> str:
-        return f"def {name}({sig}):\n" + "".join(f"    {line}\n" for line in lines)
+    def render(lines: list[str], extra: str = "") -> str:
+        return f"def {name}({sig}{extra}):\n" + "".join(f"    {line}\n" for line in lines)
 
-    return Translation(name, args, render(array_lines), render(scalar_lines))
+    # The array form also takes the inputs' dtype, for branches that are only numbers.
+    return Translation(name, args, render(array_lines, ", _dtype=None"), render(scalar_lines))

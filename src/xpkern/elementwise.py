@@ -16,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from . import _backends, _cuda, fmath
+from . import _backends, _cuda, _scalar, fmath
 from ._backends import Context, backend_of, resolve
 from ._dispatch import Op, public
 from ._translate import SourceUnavailable, Translation, UnsupportedFunction, translate
@@ -71,7 +71,7 @@ class Elementwise:
     def _array_form(self) -> Callable[..., Any]:
         if self.translation is None:
             return self.fn
-        scope: dict[str, Any] = {"_f": fmath, "_INF": math.inf, "_NAN": math.nan}
+        scope: dict[str, Any] = {"_f": fmath, "_s": _scalar, "_INF": math.inf, "_NAN": math.nan}
         exec(compile(self.translation.array_source, f"<elementwise {self.__name__}>", "exec"),
              scope)  # fmt: skip
         found: Callable[..., Any] = scope[self.translation.name]
@@ -110,9 +110,15 @@ class Elementwise:
             probes = [ctx.xp.ones((1,), dtype=a.dtype, device=ctx.device)
                       if backend_of(a) is not None else a for a in args]  # fmt: skip
             with _quiet(ctx):
-                res = self.array_fn(*probes)
-            self._dtypes[key] = getattr(res, "dtype", None) or ctx.xp.asarray(res).dtype
+                res = _as_result_array(ctx, self.call_array_form(ctx, tuple(probes)), probes)
+            self._dtypes[key] = res.dtype
         return self._dtypes[key]
+
+    def call_array_form(self, ctx: Context, args: tuple[Any, ...]) -> Any:
+        if self.translation is None:
+            return self.array_fn(*args)
+        arrays = [a for a in args if backend_of(a) is not None]
+        return self.array_fn(*args, _dtype=ctx.xp.result_type(*arrays) if arrays else None)
 
     def scalar_def(self, decorator: str) -> tuple[str, str]:
         """(source defining the scalar function for a kernel module, its name)."""
@@ -160,10 +166,19 @@ class _quiet:
             np.seterr(**self.state)
 
 
-def _finish(ctx: Context, ew: Elementwise, res: Any, shape: tuple[int, ...], out: Any) -> Any:
+def _as_result_array(ctx: Context, res: Any, args: Any) -> Any:
+    # A number (a constant function) takes the dtype the inputs would give it: x * 0 + c.
+    if backend_of(res) is not None:
+        return res
+    arrays = [a for a in args if backend_of(a) is not None]
+    return ctx.xp.asarray(res, dtype=ctx.xp.result_type(*arrays, res), device=ctx.device)
+
+
+def _finish(
+    ctx: Context, ew: Elementwise, res: Any, shape: tuple[int, ...], out: Any, args: Any
+) -> Any:
     xp = ctx.xp
-    if backend_of(res) is None:
-        res = xp.asarray(res, device=ctx.device)
+    res = _as_result_array(ctx, res, args)
     if ew.dtype is not None:
         res = xp.astype(res, _as_dtype(ctx, ew.dtype))
     if tuple(res.shape) != shape:
@@ -177,8 +192,8 @@ def _finish(ctx: Context, ew: Elementwise, res: Any, shape: tuple[int, ...], out
 
 def _generic(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, out: Any) -> Any:
     with _quiet(ctx):
-        res = ew.array_fn(*args)
-    return _finish(ctx, ew, res, shape, out)
+        res = ew.call_array_form(ctx, args)
+    return _finish(ctx, ew, res, shape, out, args)
 
 
 # --- fused CPU kernels -------------------------------------------------------------------

@@ -41,10 +41,17 @@ def _ns(*args: Any) -> Any:
     return namespace(*arrays) if arrays else None
 
 
+_KEEP_INTEGERS = {"abs", "sign", "square", "floor", "ceil", "trunc", "isnan", "isinf", "isfinite"}
+
+
 def _unary(name: str, xp_name: str, scalar: Any) -> Any:
     def fn(x: Any) -> Any:
         xp = _ns(x)
-        return getattr(xp, xp_name)(x) if xp is not None else scalar(x)
+        if xp is None:
+            return scalar(x)
+        if name not in _KEEP_INTEGERS and _is_int_array(xp, x):
+            x = _to_float(xp, x)  # exp(2) is a float for Python numbers too
+        return getattr(xp, xp_name)(x)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise ``{xp_name}`` of an array or a scalar."
@@ -168,13 +175,29 @@ hypot = _binary("hypot", "hypot", math.hypot)
 copysign = _binary("copysign", "copysign", math.copysign)
 
 
-def where(condition: Any, x1: Any, x2: Any) -> Any:
-    """``x1`` where ``condition`` holds, else ``x2``; arrays or scalars."""
+def where(condition: Any, x1: Any, x2: Any, dtype: Any = None) -> Any:
+    """``x1`` where ``condition`` holds, else ``x2``; arrays or scalars.
+
+    ``dtype`` is the dtype numbers take when both ``x1`` and ``x2`` are numbers (the
+    inputs' dtype, inside an elementwise function), instead of the library's default; an
+    integral ``dtype`` is not used for float numbers.
+    """
     xp = _ns(condition, x1, x2)
     if xp is None:
         return x1 if condition else x2
-    (cond,) = _as_bools(xp, condition, *[a for a in (x1, x2) if backend_of(a) is not None])[:1]
-    a, b = _as_arrays(xp, x1, x2) if _ns(x1, x2) is not None else _as_arrays(xp, x1, x2, cond)[:2]
+    (cond,) = _as_bools(xp, condition)
+    if _ns(x1, x2) is not None:
+        a, b = _as_arrays(xp, x1, x2)
+    else:
+        device = _device_of(cond)
+        floats = isinstance(x1, float) or isinstance(x2, float)
+        use = dtype if dtype is not None and xp.isdtype(dtype, "numeric") else None
+        if use is not None and floats and not xp.isdtype(use, "real floating"):
+            use = None
+        if isinstance(x1, bool) and isinstance(x2, bool):
+            use = xp.bool
+        a = xp.asarray(x1, dtype=use, device=device)
+        b = xp.asarray(x2, dtype=use, device=device)
     return xp.where(cond, a, b)
 
 
@@ -204,3 +227,38 @@ def _as_bools(xp: Any, *args: Any) -> list[Any]:
             a = xp.asarray(bool(a), device=device)
         out.append(a if a.dtype == xp.bool else a != 0)
     return out
+
+
+_OPS = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b, "//": lambda a, b: a // b, "%": lambda a, b: a % b,
+    "**": lambda a, b: a**b,
+}  # fmt: skip
+
+
+def _is_int_array(xp: Any, a: Any) -> bool:
+    return backend_of(a) is not None and bool(xp.isdtype(a.dtype, ("integral", "bool")))
+
+
+def _to_float(xp: Any, a: Any) -> Any:
+    default = xp.asarray(0.0, device=_device_of(a)).dtype
+    return xp.astype(a, default)
+
+
+def _binop(op: str, a: Any, b: Any) -> Any:
+    # Arithmetic with the meaning it has on Python numbers: int / int and float * int give
+    # floats, which the Array API leaves undefined for arrays (array-api-strict refuses).
+    xp = _ns(a, b)
+    if xp is not None:
+        int_a, int_b = _is_int_array(xp, a), _is_int_array(xp, b)
+        if int_a and backend_of(b) is not None and not int_b:
+            a, int_a = xp.astype(a, b.dtype), False
+        if int_b and backend_of(a) is not None and not int_a:
+            b, int_b = xp.astype(b, a.dtype), False
+        if int_a and (isinstance(b, float) or (op == "/" and (int_b or isinstance(b, int)))):
+            a = _to_float(xp, a)
+        if int_b and (isinstance(a, float) or (op == "/" and (int_a or isinstance(a, int)))):
+            b = _to_float(xp, b)
+        if op == "**" and int_a and isinstance(b, int) and b < 0:
+            a = _to_float(xp, a)
+    return _OPS[op](a, b)

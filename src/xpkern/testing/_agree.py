@@ -94,8 +94,9 @@ def assert_backends_agree(
     implementation: that is the reference. Then, for every backend case, the arguments are
     converted, and ``fn`` is run once per implementation the dispatcher can use for them
     (generic and each supported specialised one, forced through :func:`xpkern.config`). Each
-    result must be an array of the inputs' library on their device, of the dtype NumPy gives,
-    and close to the reference; NaN positions must match. The inputs must be unchanged.
+    result must be an array of the inputs' library on their device, of the dtype NumPy gives
+    (on other libraries: of the same kind, and the same for every implementation), and close
+    to the reference; NaN positions must match. The inputs must be unchanged.
 
     Parameters
     ----------
@@ -135,16 +136,25 @@ def assert_backends_agree(
         args = [case.asarray(a) if isinstance(a, np.ndarray) else a for a in numpy_args]
         before = [np.array(case.to_numpy(a), copy=True) if backend_of(a) else None for a in args]
         found = probe(fn, *args)
-        for impl in found.supported() if found else [GENERIC]:
+        impls = found.supported() if found else [GENERIC]
+        expected: list[Any] | None = list(dtypes) if case.name == "numpy" else None
+        for impl in sorted(impls, key=lambda name: name != GENERIC):
             where = f"{case.name}/{impl}"
             with config(impl=impl):
                 outs = _as_tuple(fn(*args))
             assert len(outs) == len(reference), f"{where}: {len(outs)} results"
-            for i, (out, want, dtype) in enumerate(zip(outs, reference, dtypes, strict=True)):
+            hosts = [np.asarray(case.to_numpy(out)) for out in outs]
+            if expected is None:
+                # Libraries differ in their default dtypes (torch: float32): the first
+                # implementation sets the dtype, of the same kind as NumPy's; the others match.
+                expected = [h.dtype for h in hosts]
+                for got, want in zip(expected, dtypes, strict=True):
+                    assert got.kind == np.dtype(want).kind, f"{where}: {got} is not like {want}"
+            for i, (out, host, want, dtype) in enumerate(
+                zip(outs, hosts, reference, expected, strict=True)
+            ):
                 _check_placement(out, case, args, f"{where} result {i}")
-                _compare(
-                    np.asarray(case.to_numpy(out)), want, dtype, rtol, atol, f"{where} result {i}"
-                )
+                _compare(host, want, dtype, rtol, atol, f"{where} result {i}")
             for a, old in zip(args, before, strict=True):
                 if old is not None:
                     np.testing.assert_array_equal(case.to_numpy(a), old, f"{where}: input mutated")

@@ -1,0 +1,74 @@
+"""The CUDA kernels' logic, run on the CPU by numba's simulator (NUMBA_ENABLE_CUDASIM=1).
+
+On a real GPU the same kernels run through tests/test_gpu.py and the backend fixture.
+"""
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import xpkern
+from xpkern import _cuda, fmath
+
+from ._grammar import expressions, make_function
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("NUMBA_ENABLE_CUDASIM") != "1", reason="runs under NUMBA_ENABLE_CUDASIM=1"
+)
+
+
+def _generic(f, *args):
+    with xpkern.config(impl="generic"):
+        return f(*args)
+
+
+def test_seed_example_kernel():
+    poly = xpkern.elementwise(lambda x: x**2 + 2 * x + 1)
+    x = np.linspace(-3, 3, 257)
+    np.testing.assert_allclose(_cuda.run_on_simulator(poly, x), x**2 + 2 * x + 1)
+
+
+def test_branches_locals_and_scalars():
+    @xpkern.elementwise
+    def f(x, y, c):
+        t = x * y
+        return fmath.exp(-t) if t > c and not x < y else fmath.minimum(x, 0.5)
+
+    x, y = np.random.default_rng(0).standard_normal((2, 40))
+    np.testing.assert_allclose(_cuda.run_on_simulator(f, x, y, 0.1), _generic(f, x, y, 0.1))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "int32", "bool"])
+def test_dtypes(dtype):
+    f = xpkern.elementwise(lambda a, b: a * b + a)
+    x = np.arange(12).astype(dtype)
+    np.testing.assert_array_equal(_cuda.run_on_simulator(f, x, x[::-1].copy()),
+                                  _generic(f, x, x[::-1].copy()))  # fmt: skip
+
+
+def test_special_values():
+    f = xpkern.elementwise(lambda x: fmath.log(x) + fmath.sqrt(x) + 1 / x)
+    x = np.array([0.0, -1.0, 1.0, np.inf, -np.inf, np.nan, 1e-300])
+    with np.errstate(all="ignore"):
+        want = _generic(f, x)
+    np.testing.assert_allclose(_cuda.run_on_simulator(f, x), want)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.data())
+def test_random_functions(data):
+    body = data.draw(expressions(("x", "y"), depth=2), label="body")
+    f = xpkern.elementwise(make_function(body, ["x", "y"]))
+    values = st.floats(-10, 10) | st.sampled_from([0.0, np.nan, np.inf])
+    x = data.draw(hnp.arrays("float64", 7, elements=values), label="x")
+    y = data.draw(hnp.arrays("float64", 7, elements=values), label="y")
+    np.testing.assert_allclose(_cuda.run_on_simulator(f, x, y), _generic(f, x, y), rtol=1e-9)
+
+
+def test_engine_status_is_reported():
+    ok, why = _cuda.numba_cuda_status()
+    assert ok, why
