@@ -170,6 +170,11 @@ class Op:
         return impl.fn(ctx, *args, **kwargs)
 
 
+def auto_dispatch() -> bool:
+    """Whether calls now choose implementations freely (no config override, no explain)."""
+    return _impl_choice.get() == "auto" and not _explaining.get()
+
+
 def public(op: Op) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a public function as the entry point of ``op``, for :func:`explain`."""
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import _backends, _cuda, _scalar, fmath
 from ._backends import Context, backend_of, resolve
-from ._dispatch import Op, public
+from ._dispatch import Op, auto_dispatch, public
 from ._translate import SourceUnavailable, Translation, UnsupportedFunction, translate
 
 __all__ = ["Elementwise", "UnsupportedFunction", "elementwise", "polyval"]
@@ -64,6 +64,7 @@ class Elementwise:
         self.op = Op(f"elementwise[{fn.__name__}]", _generic)
         self._dtypes: dict[tuple[Any, ...], Any] = {}
         self._kernels: dict[tuple[Any, ...], Any] = {}
+        self._fast: dict[tuple[Any, ...], Any] = {}
         self._lock = threading.Lock()
         _register_kernels(self.op)
         public(self.op)(self)
@@ -81,6 +82,12 @@ class Elementwise:
         return f"<xpkern.elementwise {self.__name__}>"
 
     def __call__(self, *args: Any, out: Any = None) -> Any:
+        if self._fast and out is None and auto_dispatch():
+            fast = self._fast.get(_cuda.fast_signature(args))
+            if fast is not None:
+                result = fast(args)
+                if result is not None:
+                    return result
         if self.nargs is not None and len(args) != self.nargs:
             raise TypeError(
                 f"{self.__name__}() takes {self.nargs} positional argument(s) but {len(args)} "
@@ -130,6 +137,11 @@ class Elementwise:
         """Give a kernel module built without source the user's function, compiled."""
         if self.translation is None:
             module._user_fn = jit(self.fn)  # type: ignore[attr-defined]
+
+    def remember_fast(self, args: tuple[Any, ...], fast: Any) -> None:
+        """Keep the lean launch path for later calls with arguments like ``args``."""
+        if self.nargs == len(args):
+            self._fast[_cuda.fast_signature(args)] = fast
 
     def kernel(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
         """The compiled kernel for ``key``, built once even when threads ask together."""
