@@ -59,8 +59,12 @@ def _gpu_peers(n: int, dtype: str) -> dict[str, tuple[Any, Callable[[], Any]]]:
 
     t = torch.rand(n, device="cuda", dtype=getattr(torch, dtype))
     c = cupy.random.random(n, dtype=dtype)
-    compiled = torch.compile(lambda v: v**2 + 2 * v + 1)
-    fused = cupy.fuse(lambda v: v**2 + 2 * v + 1)
+
+    def poly_ops(v: Any) -> Any:
+        return v**2 + 2 * v + 1
+
+    compiled = torch.compile(poly_ops)
+    fused = cupy.fuse(poly_ops)
     return {
         "copy": (t, lambda: t.clone()),
         "torch eager": (t, lambda: t**2 + 2 * t + 1),

@@ -54,3 +54,41 @@ def test_grad_input_on_gpu_takes_generic_path():
     assert xpkern.explain(xpkern.matmul, x).impl == "generic"
     xpkern.matmul(x).sum().backward()
     assert x.grad is not None
+
+
+def test_elementwise_on_cuda_uses_the_kernel_and_the_lean_path():
+    cupy = _cupy()
+    poly = xpkern.elementwise(lambda x: x**2 + 2 * x + 1)
+    for x in (torch.rand(1000, device="cuda"), cupy.random.random(1000, dtype="float32")):
+        assert xpkern.explain(poly, x).impl == "numba-cuda"
+        first, second = poly(x), poly(x)  # the second call takes the lean path
+        assert type(second) is type(x) and second.device == x.device
+        for got in (first, second):
+            np.testing.assert_allclose(
+                xpkern.to_backend(got, "numpy"),
+                xpkern.to_backend(x, "numpy") ** 2 + 2 * xpkern.to_backend(x, "numpy") + 1,
+                rtol=1e-6,
+            )
+    assert poly._fast
+
+
+def test_elementwise_on_a_side_stream_without_device_sync():
+    _cupy()
+    poly = xpkern.elementwise(lambda x: x * 3.0 + 1.0)
+    side = torch.cuda.Stream()
+    with torch.cuda.stream(side):
+        x = torch.rand(1 << 22, device="cuda")
+        x.mul_(2.0)
+        outs = [poly(x) for _ in range(3)]
+        ref = x * 3.0 + 1.0
+    side.synchronize()
+    for out in outs:
+        torch.testing.assert_close(out, ref)
+
+
+def test_polyval_on_cuda():
+    _cupy()
+    x = torch.linspace(-2, 2, 10_000, device="cuda", dtype=torch.float64)
+    c = torch.tensor([2.0, -1.0, 0.5], device="cuda", dtype=torch.float64)
+    assert xpkern.explain(xpkern.polyval, c, x).impl == "numba-cuda"
+    torch.testing.assert_close(xpkern.polyval(c, x), 2 * x**2 - x + 0.5)

@@ -47,9 +47,10 @@ def test_gram_agrees_on_every_backend_and_impl(case):
     x, layout = case
     checked = assert_backends_agree(_gram_of_layout(layout), x)
     assert {c.backend for c in checked} == {c.name for c in available_cases()}
-    assert all(
-        "generic" in [c.impl for c in checked if c.backend == b.name] for b in available_cases()
-    )
+    # Every backend ran, the generic path wherever it can (torch has no CUDA integer matmul).
+    for b in available_cases():
+        impls = [c.impl for c in checked if c.backend == b.name]
+        assert "generic" in impls or (b.name == "torch-cuda" and x.dtype.kind == "i"), impls
 
 
 @st.composite

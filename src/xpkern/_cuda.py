@@ -94,9 +94,13 @@ def numba_cuda_status() -> tuple[bool, str]:
 
         if not cuda.is_available():
             return False, "numba-cuda sees no CUDA device"
-        kernel = cuda.jit("void(float32[:])")(_probe_kernel)
-        out = cuda.device_array(1, dtype="float32")
-        kernel[1, 1](out)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the probe's one-thread grid draws a warning
+            kernel = cuda.jit("void(float32[:])")(_probe_kernel)
+            out = cuda.device_array(1, dtype="float32")
+            kernel[1, 1](out)
         if float(out.copy_to_host()[0]) != 1.0:
             return False, "numba-cuda's probe kernel returned a wrong value"
     except Exception as exc:  # any failure means: do not use this engine
@@ -225,11 +229,14 @@ class _Launcher:
             self.numba_fn = cuda.jit(pyfunc)
             return
         import re
+        import warnings
 
         import cupy
         from numba import cuda
 
-        ptx, _ = cuda.compile_ptx_for_current_device(pyfunc, tuple(types_), device=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", _numba_performance_warning())
+            ptx, _ = cuda.compile_ptx_for_current_device(pyfunc, tuple(types_), device=False)
         entry = re.search(r"\.entry\s+([\w$]+)\s*\(", ptx)
         assert entry is not None, "no kernel entry in the PTX numba-cuda produced"
         module = cupy.cuda.function.Module()
@@ -247,10 +254,20 @@ class _Launcher:
                 self.cupy_fn((blocks,), (_THREADS,), tuple(packed),
                              stream=cupy.cuda.get_current_stream())  # fmt: skip
             return
+        import warnings
+
         from numba import cuda
 
         stream = cuda.default_stream() if simulated() else _numba_stream(ctx, args[0])
-        self.numba_fn[blocks, _THREADS, stream](*args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", _numba_performance_warning())
+            self.numba_fn[blocks, _THREADS, stream](*args)
+
+
+def _numba_performance_warning() -> type[Warning]:
+    from numba.core.errors import NumbaPerformanceWarning
+
+    return NumbaPerformanceWarning
 
 
 def _backends_cupy() -> bool:
