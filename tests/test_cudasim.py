@@ -72,3 +72,20 @@ def test_random_functions(data):
 def test_engine_status_is_reported():
     ok, why = _cuda.numba_cuda_status()
     assert ok, why
+
+
+@pytest.mark.parametrize("m", [1, 3])
+def test_fit_linear_kernel(m):
+    from xpkern._backends import resolve
+    from xpkern.linear_model import _prepare
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((9, 4))
+    y = rng.standard_normal((9, m))
+    ctx = resolve(X)
+    Xf, Y, W, B = _prepare(ctx, X, y, None, None)
+    w, b, losses = _cuda.fit_linear_run(ctx, Xf, Y, W.copy(), B.copy(), 0.05, 4)
+    want = _generic(lambda X, y: xpkern.fit_linear(X, y, lr=0.05, steps=4), X, y)
+    np.testing.assert_allclose(w, want[0], rtol=1e-12)
+    np.testing.assert_allclose(b, want[1], rtol=1e-12)
+    np.testing.assert_allclose(losses, want[2], rtol=1e-12)

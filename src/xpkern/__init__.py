@@ -12,6 +12,7 @@ from ._dispatch import Explanation, config, explain
 from ._translate import UnsupportedFunction
 from .elementwise import Elementwise, elementwise, polyval
 from .linalg import matmul
+from .linear_model import fit_linear, predict_linear
 
 __version__ = "0.1.0"
 
@@ -22,9 +23,11 @@ __all__ = [
     "elementwise",
     "fmath",
     "polyval",
+    "predict_linear",
     "__version__",
     "config",
     "explain",
+    "fit_linear",
     "matmul",
     "namespace",
     "to_backend",

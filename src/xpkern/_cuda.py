@@ -300,12 +300,13 @@ def _numba_stream(ctx: Context, x: Any) -> Any:
     return cuda.external_stream(cupy.cuda.get_current_stream().ptr)
 
 
-def _kernel_source(ew: Any, slots: tuple[int, ...]) -> str:
+def _kernel_source(ew: Any, slots: tuple[int, ...], numbers: tuple[str, str]) -> str:
     nargs = ew.nargs
     params = ", ".join(f"a{i}" for i in range(nargs))
     call = ", ".join(f"a{i}[i]" if i in slots else f"a{i}" for i in range(nargs))
-    scalar, name = ew.scalar_def("@cuda.jit(device=True)")
+    scalar, name = ew.scalar_def("@cuda.jit(device=True)", numbers)
     return (
+        "import numpy as _np\n"
         "from numba import cuda\n"
         "from xpkern._numba_cuda import *  # noqa: F403\n\n"
         f"{scalar}"
@@ -338,7 +339,7 @@ def _first_array(args: Any) -> Any:
 
 
 def elementwise_run(ctx: Context, ew: Any, args: Any, shape: Any, out: Any) -> Any:
-    from .elementwise import load_module
+    from .elementwise import literal_types, load_module
 
     like = _first_array(args)
     dtype = ew.result_dtype(ctx, args)
@@ -348,13 +349,14 @@ def elementwise_run(ctx: Context, ew: Any, args: Any, shape: Any, out: Any) -> A
     if n:
         slots = tuple(i for i, a in enumerate(args) if _is_array(a))
         types_ = [_numba_type(a) for a in flat]
-        key = ("cuda", *(str(t) for t in types_))
+        numbers = literal_types(ctx, args)
+        key = ("cuda", *(str(t) for t in types_), numbers)
 
         def build() -> _Launcher:
             from numba import cuda
 
             tag = "cuda" if ew.translation else f"cuda_direct_{id(ew):x}"
-            module, _ = load_module(_kernel_source(ew, slots), tag)
+            module, _ = load_module(_kernel_source(ew, slots, numbers), tag)
             ew.finish_module(module, cuda.jit(device=True))
             return _Launcher(module.kernel, types_)
 
@@ -507,7 +509,7 @@ def run_on_simulator(ew: Any, *args: Any) -> Any:
     import numpy as np
 
     from ._backends import resolve
-    from .elementwise import _broadcast_shape, load_module
+    from .elementwise import _broadcast_shape, literal_types, load_module
 
     if not simulated():
         raise RuntimeError("run_on_simulator needs NUMBA_ENABLE_CUDASIM=1")
@@ -520,9 +522,83 @@ def run_on_simulator(ew: Any, *args: Any) -> Any:
     slots = tuple(i for i, a in enumerate(args) if _is_array(a))
     from numba import cuda
 
-    module, _ = load_module(_kernel_source(ew, slots), "cuda")
+    module, _ = load_module(_kernel_source(ew, slots, literal_types(ctx, tuple(host))), "cuda")
     ew.finish_module(module, cuda.jit(device=True))
     if out.size:
         with np.errstate(all="ignore"):  # the simulator computes with NumPy scalars
             _Launcher(module.kernel, [_numba_type(a) for a in flat])(ctx, out.size, flat)
     return out.reshape(shape)
+
+
+# --- fit_linear: the whole loop in one block ----------------------------------------------
+
+_FIT_SOURCE = """
+from numba import cuda
+
+
+def kernel(X, Y, W, B, R, lr, steps, losses):
+    # One block; barriers separate the phases of each step.
+    tid = cuda.threadIdx.x
+    nthreads = cuda.blockDim.x
+    n = X.shape[0]
+    d = X.shape[1]
+    m = Y.shape[1]
+    scale = lr * 2.0 / (n * m)
+    for t in range(steps):
+        for idx in range(tid, n * m, nthreads):
+            i = idx // m
+            k = idx - i * m
+            acc = B[k]
+            for j in range(d):
+                acc += X[i, j] * W[k, j]
+            R[i, k] = acc - Y[i, k]
+        cuda.syncthreads()
+        if tid == 0:
+            total = R[0, 0] * 0.0
+            for i in range(n):
+                for k in range(m):
+                    total += R[i, k] * R[i, k]
+            losses[t] = total / (n * m)
+        for idx in range(tid, m * (d + 1), nthreads):
+            k = idx // (d + 1)
+            j = idx - k * (d + 1)
+            acc = R[0, 0] * 0.0
+            if j < d:
+                for i in range(n):
+                    acc += R[i, k] * X[i, j]
+                W[k, j] -= scale * acc
+            else:
+                for i in range(n):
+                    acc += R[i, k]
+                B[k] -= scale * acc
+        cuda.syncthreads()
+"""
+_fit_kernels: dict[Any, Any] = {}
+
+
+def fit_linear_run(ctx: Context, X: Any, Y: Any, W: Any, B: Any, lr: float, steps: int) -> Any:
+    """Run ``steps`` gradient steps in one CUDA block on the caller's stream."""
+    import warnings
+
+    import numpy as np
+    from numba import cuda
+
+    from .elementwise import load_module
+
+    xp = ctx.xp
+    n, m = Y.shape
+    R = xp.empty((n, m), dtype=X.dtype, device=ctx.device)
+    losses = xp.empty((steps,), dtype=X.dtype, device=ctx.device)
+    if steps == 0:
+        return W, B, losses
+    key = str(X.dtype)
+    if key not in _fit_kernels:
+        module, _ = load_module(_FIT_SOURCE, "cuda_fit")
+        _fit_kernels[key] = cuda.jit(module.kernel)
+    threads = int(min(1024, max(32, 32 * -(-max(n * m, m * (X.shape[1] + 1)) // 32))))
+    stream = cuda.default_stream() if simulated() else _numba_stream(ctx, X)
+    scalar = np.float32(lr) if "float32" in key else np.float64(lr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", _numba_performance_warning())
+        _fit_kernels[key][1, threads, stream](X, Y, W, B, R, scalar, steps, losses)
+    return W, B, losses

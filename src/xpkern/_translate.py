@@ -131,12 +131,17 @@ class _Reader:
         if isinstance(value, bool | numbers.Integral | numbers.Real) and not isinstance(
             value, complex
         ):
+            if isinstance(value, bool):
+                return repr(value), repr(value)
             v: int | float = int(value) if isinstance(value, numbers.Integral) else float(value)
             if math.isfinite(v):
                 text = repr(v)
             else:
                 text = "_NAN" if v != v else ("_INF" if v > 0 else "(-_INF)")
-            return text, text
+            # In kernels numbers take the inputs' dtype, as Python scalars do with arrays in the
+            # Array API (x * 2.0 stays float32), instead of Numba's int64/float64.
+            cast = "_KI" if isinstance(v, int) else "_KF"
+            return text, f"{cast}({text})"
         raise self.fail(node, f"the value {value!r} (only numbers can be captured)")
 
     def function_name(self, node: ast.AST) -> str:

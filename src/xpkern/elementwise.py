@@ -127,11 +127,15 @@ class Elementwise:
         arrays = [a for a in args if backend_of(a) is not None]
         return self.array_fn(*args, _dtype=ctx.xp.result_type(*arrays) if arrays else None)
 
-    def scalar_def(self, decorator: str) -> tuple[str, str]:
-        """(source defining the scalar function for a kernel module, its name)."""
+    def scalar_def(self, decorator: str, numbers: tuple[str, str]) -> tuple[str, str]:
+        """(source defining the scalar function for a kernel module, its name).
+
+        ``numbers`` names the NumPy types that integer and float literals take.
+        """
         if self.translation is None:
             return "", "_user_fn"
-        return f"{decorator}\n{self.translation.scalar_source}\n", self.translation.name
+        types = f"_KI = _np.{numbers[0]}\n_KF = _np.{numbers[1]}\n\n"
+        return f"{types}{decorator}\n{self.translation.scalar_source}\n", self.translation.name
 
     def finish_module(self, module: ModuleType, jit: Callable[[Any], Any]) -> None:
         """Give a kernel module built without source the user's function, compiled."""
@@ -217,6 +221,15 @@ def _generic(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, o
 CPU_MIN_SIZE = 20_000
 
 
+def literal_types(ctx: Context, args: tuple[Any, ...]) -> tuple[str, str]:
+    """The NumPy types of integer and float literals in a kernel for these arguments."""
+    arrays = [a for a in args if backend_of(a) is not None]
+    working = _dtype_name(ctx.xp.result_type(*arrays)) if arrays else "float64"
+    if working.startswith("float"):
+        return ("float32", "float32") if working == "float32" else ("int64", "float64")
+    return (working if working != "bool" else "int64"), "float64"
+
+
 def _kernel_dtypes_ok(ctx: Context, args: tuple[Any, ...]) -> str | None:
     for a in args:
         if backend_of(a) is not None and _dtype_name(a.dtype) not in _KERNEL_DTYPES:
@@ -283,7 +296,11 @@ def _cpu_run(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, o
                  for i, a in enumerate(host_args)]  # fmt: skip
         view_out = target
     slots = _array_slots(host_args)
-    kernel = ew.kernel(("cpu", view_out.ndim, slots), lambda: _build_cpu(ew, view_out.ndim, slots))
+    numbers = literal_types(ctx, args)
+    kernel = ew.kernel(
+        ("cpu", view_out.ndim, slots, numbers),
+        lambda: _build_cpu(ew, view_out.ndim, slots, numbers),
+    )
     try:
         kernel(view_out, *views)
     except Exception as exc:  # Numba's typing errors have no common public base
@@ -365,9 +382,11 @@ def load_module(source: str, tag: str) -> tuple[ModuleType, bool]:
     return module, cached
 
 
-def _cpu_kernel_source(ew: Elementwise, ndim: int, slots: tuple[int, ...]) -> str:
+def _cpu_kernel_source(
+    ew: Elementwise, ndim: int, slots: tuple[int, ...], numbers: tuple[str, str]
+) -> str:
     nargs = ew.nargs or 0
-    scalar, name = ew.scalar_def('@njit(cache=True, error_model="numpy")')
+    scalar, name = ew.scalar_def('@njit(cache=True, error_model="numpy")', numbers)
     params = ", ".join(f"a{i}" for i in range(nargs))
     idx = ", ".join(f"i{d}" for d in range(ndim))
     call = ", ".join(f"a{i}[{idx}]" if i in slots else f"a{i}" for i in range(nargs))
@@ -377,6 +396,7 @@ def _cpu_kernel_source(ew: Elementwise, ndim: int, slots: tuple[int, ...]) -> st
         loops.append("    " * (d + 1) + f"for i{d} in {rng}(out.shape[{d}]):")
     body = "    " * (ndim + 1) + f"out[{idx}] = {name}({call})"
     source = (
+        "import numpy as _np\n"
         "from numba import njit, prange\n"
         "from xpkern._numba_cpu import *  # noqa: F403\n\n"
         f"{scalar}"
@@ -387,11 +407,13 @@ def _cpu_kernel_source(ew: Elementwise, ndim: int, slots: tuple[int, ...]) -> st
     return source if ew.translation else source.replace("cache=True", "cache=False")
 
 
-def _build_cpu(ew: Elementwise, ndim: int, slots: tuple[int, ...]) -> Any:
+def _build_cpu(
+    ew: Elementwise, ndim: int, slots: tuple[int, ...], numbers: tuple[str, str]
+) -> Any:
     import numba
 
     tag = "cpu" if ew.translation else f"cpu_direct_{id(ew):x}"
-    module, _ = load_module(_cpu_kernel_source(ew, ndim, slots), tag)
+    module, _ = load_module(_cpu_kernel_source(ew, ndim, slots, numbers), tag)
     ew.finish_module(module, numba.njit(error_model="numpy"))
     return module.kernel
 
