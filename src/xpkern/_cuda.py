@@ -260,7 +260,7 @@ class _Launcher:
 
         stream = cuda.default_stream() if simulated() else _numba_stream(ctx, args[0])
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", _numba_performance_warning())
+            warnings.filterwarnings("ignore", message=".*Grid size.*")
             self.numba_fn[blocks, _THREADS, stream](*args)
 
 
@@ -415,7 +415,7 @@ class FastCall:
 
             out = torch.empty(shape, dtype=self.dtype, device=first.device)
             n = out.numel()
-            stream = self._stream(torch.cuda.current_stream(first.device).cuda_stream)
+            stream = self._stream(_torch_stream_handle(torch, first.device))
         else:
             with self.cupy.cuda.Device(first.device.id):
                 out = self.cupy.empty(shape, dtype=self.dtype)
@@ -437,6 +437,15 @@ class FastCall:
         blocks = (n + _THREADS - 1) // _THREADS
         self.fn((blocks,), (_THREADS,), tuple(packed), stream=stream)
         return out
+
+
+def _torch_stream_handle(torch: Any, device: Any) -> int:
+    # torch.cuda.current_stream builds a Stream object (about 10 us); the raw handle is the
+    # same number for a fraction of that.
+    raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)
+    if raw is not None:
+        return int(raw(device.index))
+    return int(torch.cuda.current_stream(device).cuda_stream)
 
 
 def _itemsize(a: Any) -> int:
@@ -531,49 +540,77 @@ def run_on_simulator(ew: Any, *args: Any) -> Any:
 
 
 # --- fit_linear: the whole loop in one block ----------------------------------------------
+#
+# Everything lives in shared memory (X, y, the weights, the residuals), so a step costs two
+# barriers and a few thousand cycles; one thread sums the loss while others form gradients.
 
 _FIT_SOURCE = """
+import numba
 from numba import cuda
 
 
-def kernel(X, Y, W, B, R, lr, steps, losses):
-    # One block; barriers separate the phases of each step.
+def kernel(X, Y, W, B, lr, steps, losses):
     tid = cuda.threadIdx.x
     nthreads = cuda.blockDim.x
     n = X.shape[0]
     d = X.shape[1]
     m = Y.shape[1]
+    shared = cuda.shared.array(0, dtype=numba.{dtype})
+    xs = shared[0 : n * d]
+    ys = shared[n * d : n * d + n * m]
+    rs = shared[n * d + n * m : n * d + 2 * n * m]
+    ws = shared[n * d + 2 * n * m : n * d + 2 * n * m + m * d]
+    bs = shared[n * d + 2 * n * m + m * d : n * d + 2 * n * m + m * d + m]
+    for idx in range(tid, n * d, nthreads):
+        xs[idx] = X[idx // d, idx % d]
+    for idx in range(tid, n * m, nthreads):
+        ys[idx] = Y[idx // m, idx % m]
+    for idx in range(tid, m * d, nthreads):
+        ws[idx] = W[idx // d, idx % d]
+    for idx in range(tid, m, nthreads):
+        bs[idx] = B[idx]
+    cuda.syncthreads()
     scale = lr * 2.0 / (n * m)
+    zero = lr * 0.0
     for t in range(steps):
         for idx in range(tid, n * m, nthreads):
             i = idx // m
             k = idx - i * m
-            acc = B[k]
+            acc = bs[k]
             for j in range(d):
-                acc += X[i, j] * W[k, j]
-            R[i, k] = acc - Y[i, k]
+                acc += xs[i * d + j] * ws[k * d + j]
+            rs[idx] = acc - ys[idx]
         cuda.syncthreads()
-        if tid == 0:
-            total = R[0, 0] * 0.0
-            for i in range(n):
-                for k in range(m):
-                    total += R[i, k] * R[i, k]
+        if tid == nthreads - 1:
+            total = zero
+            for idx in range(n * m):
+                total += rs[idx] * rs[idx]
             losses[t] = total / (n * m)
         for idx in range(tid, m * (d + 1), nthreads):
             k = idx // (d + 1)
             j = idx - k * (d + 1)
-            acc = R[0, 0] * 0.0
+            acc = zero
             if j < d:
                 for i in range(n):
-                    acc += R[i, k] * X[i, j]
-                W[k, j] -= scale * acc
+                    acc += rs[i * m + k] * xs[i * d + j]
+                ws[k * d + j] -= scale * acc
             else:
                 for i in range(n):
-                    acc += R[i, k]
-                B[k] -= scale * acc
+                    acc += rs[i * m + k]
+                bs[k] -= scale * acc
         cuda.syncthreads()
+    for idx in range(tid, m * d, nthreads):
+        W[idx // d, idx % d] = ws[idx]
+    for idx in range(tid, m, nthreads):
+        B[idx] = bs[idx]
 """
 _fit_kernels: dict[Any, Any] = {}
+SHARED_BYTES = 48 * 1024
+
+
+def fit_shared_bytes(n: int, d: int, m: int, itemsize: int) -> int:
+    """Shared memory the one-block fit needs for an (n, d) X and m outputs."""
+    return (n * d + 2 * n * m + m * d + m) * itemsize
 
 
 def fit_linear_run(ctx: Context, X: Any, Y: Any, W: Any, B: Any, lr: float, steps: int) -> Any:
@@ -586,19 +623,20 @@ def fit_linear_run(ctx: Context, X: Any, Y: Any, W: Any, B: Any, lr: float, step
     from .elementwise import load_module
 
     xp = ctx.xp
-    n, m = Y.shape
-    R = xp.empty((n, m), dtype=X.dtype, device=ctx.device)
+    n, d = X.shape
+    m = Y.shape[1]
     losses = xp.empty((steps,), dtype=X.dtype, device=ctx.device)
     if steps == 0:
         return W, B, losses
-    key = str(X.dtype)
-    if key not in _fit_kernels:
-        module, _ = load_module(_FIT_SOURCE, "cuda_fit")
-        _fit_kernels[key] = cuda.jit(module.kernel)
-    threads = int(min(1024, max(32, 32 * -(-max(n * m, m * (X.shape[1] + 1)) // 32))))
+    dtype = "float32" if "float32" in str(X.dtype) else "float64"
+    if dtype not in _fit_kernels:
+        module, _ = load_module(_FIT_SOURCE.replace("{dtype}", dtype), "cuda_fit")
+        _fit_kernels[dtype] = cuda.jit(module.kernel)
+    threads = int(min(1024, 32 * -(-max(n * m, m * (d + 1) + 1, 32) // 32)))
     stream = cuda.default_stream() if simulated() else _numba_stream(ctx, X)
-    scalar = np.float32(lr) if "float32" in key else np.float64(lr)
+    scalar = np.float32(lr) if dtype == "float32" else np.float64(lr)
+    nbytes = fit_shared_bytes(n, d, m, 4 if dtype == "float32" else 8)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", _numba_performance_warning())
-        _fit_kernels[key][1, threads, stream](X, Y, W, B, R, scalar, steps, losses)
+        warnings.filterwarnings("ignore", message=".*Grid size.*")  # one block, by design
+        _fit_kernels[dtype][1, threads, stream, nbytes](X, Y, W, B, scalar, steps, losses)
     return W, B, losses

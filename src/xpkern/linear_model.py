@@ -277,6 +277,10 @@ def _cuda_supports(ctx: Context, X: Any, *rest: Any) -> str | None:
         return f"needs CuPy arrays or CUDA tensors, got {ctx.backend.name} on {ctx.device_type}"
     if not _dtype_ok(X):
         return "the kernel takes float32/float64 data"
+    n, d = X.shape
+    need = _cuda.fit_shared_bytes(n, d, rest[0].shape[1], 4 if "32" in str(X.dtype) else 8)
+    if need > _cuda.SHARED_BYTES:
+        return f"the problem needs {need} bytes of shared memory, over {_cuda.SHARED_BYTES}"
     return _cuda._engine_problem()
 
 
