@@ -148,10 +148,17 @@ def _device(x: Any) -> Any:
     return array_api_compat.device(x)
 
 
-def _namespace(x: Any) -> ModuleType:
-    import array_api_compat
+_NAMESPACES: dict[type, ModuleType] = {}
 
-    return array_api_compat.array_namespace(x)
+
+def _namespace(x: Any) -> ModuleType:
+    # The namespace depends on the array's type only: look it up once per type.
+    found = _NAMESPACES.get(type(x))
+    if found is None:
+        import array_api_compat
+
+        found = _NAMESPACES[type(x)] = array_api_compat.array_namespace(x)
+    return found
 
 
 def resolve(*args: Any) -> Context:

@@ -205,9 +205,10 @@ class _Reader:
             # Numbers only: Python would raise on 1 / 0 where arrays give inf.
             return f"_s.{op}({la}, {ra})", f"_s_{op}({ls}, {rs})"
         scalar = f"({ls} {op} {rs})" if len(op) == 1 else f"_s_{op}({ls}, {rs})"
-        if op == "power" and rs in ("1", "2", "3", "4"):
+        exponent = getattr(node.right, "value", None)
+        if op == "power" and type(exponent) is int and 1 <= exponent <= 4:
             # Small literal powers as products: exact, and far cheaper in a kernel.
-            scalar = "(" + " * ".join([ls] * int(rs)) + ")"
+            scalar = "(" + " * ".join([ls] * exponent) + ")"
         return f"_f._binop({array_op!r}, {la}, {ra})", scalar
 
     def expr_UnaryOp(self, node: ast.UnaryOp) -> tuple[str, str]:

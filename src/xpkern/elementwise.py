@@ -27,8 +27,14 @@ _KERNEL_DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", 
                   "uint64", "float32", "float64"}  # fmt: skip
 
 
+@functools.lru_cache(maxsize=256)
 def _dtype_name(dtype: Any) -> str:
     return str(dtype).rpartition(".")[2]
+
+
+@functools.lru_cache(maxsize=256)
+def _kernel_kind(xp: Any, dtype: Any) -> bool:
+    return bool(xp.isdtype(dtype, ("bool", "integral", "real floating")))
 
 
 def _broadcast_shape(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
@@ -98,9 +104,7 @@ class Elementwise:
         if all(backend_of(a) is None for a in args):
             args = (ctx.asarray(args[0]), *args[1:])
         for i, a in enumerate(args):
-            if backend_of(a) is not None and not ctx.xp.isdtype(
-                a.dtype, ("bool", "integral", "real floating")
-            ):
+            if backend_of(a) is not None and not _kernel_kind(ctx.xp, a.dtype):
                 raise TypeError(f"{self.__name__}: argument {i} has unsupported dtype {a.dtype}")
         shape = _broadcast_shape([tuple(a.shape) for a in args if backend_of(a) is not None])
         if out is not None and tuple(out.shape) != shape:
@@ -214,10 +218,12 @@ def _generic(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, o
 
 # --- fused CPU kernels -------------------------------------------------------------------
 #
-# benchmarks/elementwise.py on 2 cores, x**2 + 2*x + 1, float64, fresh output: the Numba
-# prange kernel ties NumPy's composed ops at about 10^4 elements (call and thread wake-up
-# cost a few microseconds) and is 5-6x faster from 10^6 on, where NumPy makes three
-# temporaries. Below the threshold the generic path runs.
+# benchmarks/elementwise.py on 2 cores, x**2 + 2*x + 1, 10^7 float64 into a fresh output:
+# one serial Numba loop takes about 10 ms against 30-140 ms for NumPy's composed ops (three
+# temporaries). A parallel (prange) loop is faster only into memory already touched (2.5
+# ms); into a fresh output its threads fault the new pages in together, which took 55-90
+# ms on the benchmark machine, so the loop is serial. Below about 2*10^4 elements the call
+# overhead (tens of microseconds) outweighs the gain and the generic path runs.
 CPU_MIN_SIZE = 20_000
 
 
@@ -322,7 +328,7 @@ def _array_slots(args: list[Any]) -> tuple[int, ...]:
 def _register_kernels(op: Op) -> None:
     op.register(
         "numba-cpu",
-        reason="one parallel Numba loop: one read of each input, one write, no temporaries",
+        reason="one compiled Numba loop: one read of each input, one write, no temporaries",
         supports=_cpu_supports,
         wins=_cpu_wins,
     )(_cpu_run)
@@ -392,15 +398,14 @@ def _cpu_kernel_source(
     call = ", ".join(f"a{i}[{idx}]" if i in slots else f"a{i}" for i in range(nargs))
     loops = []
     for d in range(ndim):
-        rng = "prange" if d == 0 else "range"
-        loops.append("    " * (d + 1) + f"for i{d} in {rng}(out.shape[{d}]):")
+        loops.append("    " * (d + 1) + f"for i{d} in range(out.shape[{d}]):")
     body = "    " * (ndim + 1) + f"out[{idx}] = {name}({call})"
     source = (
         "import numpy as _np\n"
-        "from numba import njit, prange\n"
+        "from numba import njit\n"
         "from xpkern._numba_cpu import *  # noqa: F403\n\n"
         f"{scalar}"
-        '@njit(parallel=True, cache=True, error_model="numpy")\n'
+        '@njit(cache=True, error_model="numpy")\n'
         f"def kernel(out, {params}):\n" + "\n".join(loops) + "\n" + body + "\n"
     )
     # A kernel calling a function that has no source file cannot be cached on disk.
@@ -428,7 +433,7 @@ def elementwise(fn: Callable[..., Any] | None = None, *, dtype: Any = None) -> A
     supported library and Python scalars, broadcasts them, promotes dtypes as the Array API
     does, and returns an array of the inputs' library on their device.
 
-    It runs as one fused kernel where that wins: a parallel Numba loop for NumPy arrays and
+    It runs as one fused kernel where that wins: a compiled Numba loop for NumPy arrays and
     CPU tensors, a CUDA kernel on the caller's stream for CuPy arrays and CUDA tensors.
     Everywhere else (array-api-strict, JAX, inputs that require grad, small inputs) the same
     function runs on whole arrays through the inputs' namespace. :func:`xpkern.explain` says
@@ -542,7 +547,7 @@ def _polyval_cpu_wins(ctx: Context, coeffs: Any, x: Any) -> str | None:
 
 @_polyval.register(
     "numba-cpu",
-    reason="one parallel Numba loop doing all of Horner's steps per point",
+    reason="one compiled Numba loop doing all of Horner's steps per point",
     supports=_polyval_cpu_supports,
     wins=_polyval_cpu_wins,
 )
@@ -566,9 +571,9 @@ def _polyval_cpu(ctx: Context, coeffs: Any, x: Any) -> Any:
 def _polyval_kernel() -> Any:
     import numba
 
-    @numba.njit(parallel=True, cache=True)
+    @numba.njit(cache=True)  # serial: see CPU_MIN_SIZE on fresh outputs
     def horner(out: Any, c: Any, x: Any) -> None:
-        for i in numba.prange(x.shape[0]):
+        for i in range(x.shape[0]):
             acc = 0.0
             xi = x[i]
             for j in range(c.shape[0]):

@@ -17,9 +17,10 @@ array([3., 5.])
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
-from ._backends import backend_of, namespace
+from ._backends import _namespace, backend_of
 
 __all__ = [
     "abs", "arccos", "arcsin", "arctan", "arctan2", "ceil", "copysign", "cos", "cosh", "e",
@@ -37,8 +38,11 @@ _builtin_abs = abs
 
 
 def _ns(*args: Any) -> Any:
-    arrays = [a for a in args if backend_of(a) is not None]
-    return namespace(*arrays) if arrays else None
+    # Inside an elementwise function the inputs were checked already: take the first array's.
+    for a in args:
+        if backend_of(a) is not None:
+            return _namespace(a)
+    return None
 
 
 _KEEP_INTEGERS = {"abs", "sign", "square", "floor", "ceil", "trunc", "isnan", "isinf", "isfinite"}
@@ -237,7 +241,12 @@ _OPS = {
 
 
 def _is_int_array(xp: Any, a: Any) -> bool:
-    return backend_of(a) is not None and bool(xp.isdtype(a.dtype, ("integral", "bool")))
+    return backend_of(a) is not None and _integral(xp, a.dtype)
+
+
+@lru_cache(maxsize=256)
+def _integral(xp: Any, dtype: Any) -> bool:
+    return bool(xp.isdtype(dtype, ("integral", "bool")))
 
 
 def _to_float(xp: Any, a: Any) -> Any:
@@ -251,6 +260,8 @@ def _binop(op: str, a: Any, b: Any) -> Any:
     xp = _ns(a, b)
     if xp is not None:
         int_a, int_b = _is_int_array(xp, a), _is_int_array(xp, b)
+        if not (int_a or int_b):
+            return _OPS[op](a, b)
         if int_a and backend_of(b) is not None and not int_b:
             a, int_a = xp.astype(a, b.dtype), False
         if int_b and backend_of(a) is not None and not int_a:
