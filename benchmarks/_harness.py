@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -99,3 +100,12 @@ def save(
     stem.with_suffix(".json").write_text(json.dumps(payload, indent=2) + "\n")
     stem.with_suffix(".md").write_text(f"# {name} on {machine_tag(info)}\n\n{text}\n")
     return stem.with_suffix(".json")
+
+
+def arguments() -> argparse.Namespace:
+    """The options every benchmark script takes: --gpu, --quick, --out DIR."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--gpu", action="store_true", help="CUDA arrays instead of CPU ones")
+    parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
+    parser.add_argument("--out", type=Path, default=None, help="where results go")
+    return parser.parse_args()

@@ -8,15 +8,13 @@ come from this table.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import xpkern
-from benchmarks._harness import measure, save, sync_for
+from benchmarks._harness import arguments, measure, save, sync_for
 
 poly = xpkern.elementwise(lambda x: x**2 + 2 * x + 1)
 
@@ -107,11 +105,7 @@ def run_gpu(sizes: list[int], repeat: int) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--gpu", action="store_true")
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
+    args = arguments()
     if args.gpu:
         sizes = [10**3, 10**4, 10**5, 10**6, 10**7, 2**27] if not args.quick else [10**3, 10**6]
         rows = run_gpu(sizes, 3 if args.quick else 7)

@@ -7,12 +7,10 @@ do for a user. The size limits in ``xpkern/linear_model.py`` come from this tabl
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
 from typing import Any
 
 import xpkern
-from benchmarks._harness import measure, save
+from benchmarks._harness import arguments, measure, save
 
 SHAPES = [(64, 10, 1), (256, 32, 1), (1024, 16, 4), (1024, 64, 1), (4096, 64, 1), (8192, 128, 2)]
 
@@ -66,11 +64,7 @@ def run(device: str, shapes: list[tuple[int, int, int]], steps: int, repeat: int
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--gpu", action="store_true")
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
+    args = arguments()
     shapes = SHAPES[:2] if args.quick else SHAPES
     rows = run("cuda" if args.gpu else "cpu", shapes, 1000, 3 if args.quick else 5)
     columns = list(dict.fromkeys(k for r in rows for k in r))

@@ -6,13 +6,10 @@ GPU size threshold in ``xpkern/linalg.py`` come from this table.
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 
 import xpkern
-from benchmarks._harness import measure, save, sync_for
+from benchmarks._harness import arguments, measure, save, sync_for
 
 CPU_SHAPES = [
     (512, 512),
@@ -86,11 +83,7 @@ def run(libs: list[str], shapes, dtypes, quick: bool) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--gpu", action="store_true")
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
+    args = arguments()
     if args.gpu:
         libs, shapes = ["torch-cuda", "cupy"], GPU_SHAPES
     else:
