@@ -10,9 +10,13 @@ from . import fmath
 from ._backends import namespace, to_backend
 from ._dispatch import Explanation, config, explain
 from ._translate import UnsupportedFunction
+from .cluster import kmeans
+from .distance import cdist, rbf_kernel
 from .elementwise import Elementwise, elementwise, polyval
 from .linalg import matmul
 from .linear_model import fit_linear, predict_linear
+from .special import log_softmax, logsumexp, softmax
+from .stats import mean_var
 
 __version__ = "0.1.0"
 
@@ -22,13 +26,20 @@ __all__ = [
     "UnsupportedFunction",
     "elementwise",
     "fmath",
+    "log_softmax",
+    "logsumexp",
     "polyval",
     "predict_linear",
+    "rbf_kernel",
+    "softmax",
     "__version__",
+    "cdist",
     "config",
     "explain",
     "fit_linear",
+    "kmeans",
     "matmul",
+    "mean_var",
     "namespace",
     "to_backend",
 ]

@@ -1,0 +1,44 @@
+"""Argument checks shared by the ops: axes, dtypes, shapes (ValueError/TypeError naming them)."""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+from ._backends import Context
+
+
+def axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
+    """``axis`` (None, an int or a tuple of ints) as sorted non-negative axes of ``ndim``."""
+    if axis is None:
+        return tuple(range(ndim))
+    items = axis if isinstance(axis, tuple) else (axis,)
+    out = []
+    for a in items:
+        try:
+            a = operator.index(a)
+        except TypeError:
+            raise TypeError(
+                f"{op}: axis must be an int or a tuple of ints, got {axis!r}"
+            ) from None
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{op}: axis {a} is out of range for an array of {ndim} dimensions")
+        out.append(a % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: axis {axis!r} repeats an axis")
+    return tuple(sorted(out))
+
+
+def floating(ctx: Context, x: Any, name: str, op: str) -> Any:
+    """``x`` as a real floating array: integers and booleans go to the default float."""
+    xp = ctx.xp
+    dtype = getattr(x, "dtype", None)
+    try:
+        ok = dtype is not None and bool(xp.isdtype(dtype, ("bool", "integral", "real floating")))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise TypeError(f"{op}: {name} must have a real numeric dtype, not {dtype}")
+    if xp.isdtype(dtype, "real floating"):
+        return x
+    return xp.astype(x, xp.asarray(0.0, device=ctx.device).dtype)

@@ -1,0 +1,221 @@
+"""``kmeans``: Lloyd's algorithm with k-means++ seeding, on any backend."""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import numpy as np
+
+from . import _checks
+from ._backends import Context, resolve, torch_cpu_as_numpy
+from ._dispatch import Op, public
+
+__all__ = ["kmeans"]
+
+
+def _sq_distances(xp: Any, x: Any, centers: Any) -> Any:
+    # The expansion is fine for choosing the nearest centre; clamped at 0 against rounding.
+    xx = xp.sum(x * x, axis=1)[:, None]
+    cc = xp.sum(centers * centers, axis=1)[None, :]
+    d = xx + cc - 2 * xp.matmul(x, xp.matrix_transpose(centers))
+    return xp.clip(d, 0.0, None)
+
+
+def _assign_generic(ctx: Context, x: Any, centers: Any) -> tuple[Any, Any]:
+    xp = ctx.xp
+    d = _sq_distances(xp, x, centers)
+    labels = xp.argmin(d, axis=1)
+    return labels, xp.min(d, axis=1)
+
+
+_assign = Op("kmeans_assign", _assign_generic)
+
+
+def _plus_plus(ctx: Context, x: Any, k: int, rng: np.random.Generator) -> Any:
+    # Random numbers come from the host; the choice (a search in the cumulative D^2) happens on
+    # the device, so no distances travel to the host.
+    xp = ctx.xp
+    n = x.shape[0]
+    first = int(rng.integers(n))
+    centers = x[first : first + 1, :]
+    closest = _sq_distances(xp, x, centers)[:, 0]
+    for _ in range(1, k):
+        cum = xp.cumulative_sum(closest)
+        target = xp.asarray(float(rng.random()), dtype=x.dtype, device=ctx.device) * cum[-1]
+        idx = xp.clip(xp.searchsorted(cum, target[None], side="right"), 0, n - 1)
+        centers = xp.concat([centers, xp.take(x, idx, axis=0)], axis=0)
+        closest = xp.minimum(closest, _sq_distances(xp, x, centers[-1:, :])[:, 0])
+    return centers
+
+
+def _update(ctx: Context, x: Any, labels: Any, centers: Any) -> Any:
+    # Means per cluster through a one-hot product (the Array API has no scatter-add); an
+    # empty cluster keeps its centre.
+    xp = ctx.xp
+    k = centers.shape[0]
+    onehot = xp.astype(labels[:, None] == xp.arange(k, device=ctx.device)[None, :], x.dtype)
+    counts = xp.sum(onehot, axis=0)
+    sums = xp.matmul(xp.matrix_transpose(onehot), x)
+    safe = xp.where(counts > 0, counts, xp.ones_like(counts))
+    return xp.where(counts[:, None] > 0, sums / safe[:, None], centers)
+
+
+@public(_assign)
+def kmeans(
+    x: Any,
+    k: int,
+    /,
+    *,
+    init: Any = "k-means++",
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    seed: int | None = None,
+) -> tuple[Any, Any, Any]:
+    """Cluster the rows of ``x`` into ``k`` groups (Lloyd's algorithm).
+
+    Parameters
+    ----------
+    x : array, shape (n, d)
+        Data; integers are promoted to the default float.
+    k : int
+        Number of clusters, 1 <= k <= n.
+    init : {"k-means++", "random"} or array of shape (k, d)
+        Seeding: k-means++ (as scikit-learn, one candidate per step), k distinct random rows,
+        or the starting centres themselves.
+    max_iter : int
+        Most Lloyd iterations.
+    tol : float
+        Stop when the centres move less than ``tol`` times the mean variance of the features
+        (squared Frobenius norm of the shift), as scikit-learn does.
+    seed : int, optional
+        Seed of the host random generator used for seeding: results are deterministic for a
+        given seed on a given backend.
+
+    Returns
+    -------
+    centers : array, shape (k, d)
+    labels : array, shape (n,)
+        Index of each row's centre.
+    inertia : array, shape ()
+        Sum of squared distances of the rows to their centres.
+
+    Notes
+    -----
+    Each iteration reads one number (the centre shift) on the host to decide whether to stop.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xpkern
+    >>> x = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]])
+    >>> centers, labels, inertia = xpkern.kmeans(x, 2, seed=0)
+    >>> bool(labels[0] == labels[1] != labels[2] == labels[3])
+    True
+    """
+    ctx = resolve(x, init if not isinstance(init, str) else None)
+    xp = ctx.xp
+    x = _checks.floating(ctx, ctx.asarray(x), "x", "kmeans")
+    if x.ndim != 2:
+        raise ValueError(f"kmeans: x must be 2-D (n_samples, n_features), got {x.shape}")
+    n = x.shape[0]
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n:
+        raise ValueError(f"kmeans: k must be an integer with 1 <= k <= n_samples ({n}), got {k!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
+        raise ValueError(f"kmeans: max_iter must be an integer >= 1, got {max_iter!r}")
+    if not isinstance(tol, int | float) or not (math.isfinite(tol) and tol >= 0):
+        raise ValueError(f"kmeans: tol must be a finite number >= 0, got {tol!r}")
+    rng = np.random.default_rng(seed)
+    centers = _initial(ctx, x, k, init, rng)
+    threshold = tol * float(xp.mean(xp.var(x, axis=0))) if n else 0.0
+    labels, closest = _assign(ctx, x, centers)
+    for _ in range(max_iter):
+        moved = _update(ctx, x, labels, centers)
+        shift = float(xp.sum((moved - centers) ** 2))
+        centers = moved
+        labels, closest = _assign(ctx, x, centers)
+        if shift <= threshold:
+            break
+    return centers, labels, xp.sum(closest)
+
+
+def _initial(ctx: Context, x: Any, k: int, init: Any, rng: np.random.Generator) -> Any:
+    xp = ctx.xp
+    if isinstance(init, str):
+        if init == "k-means++":
+            return _plus_plus(ctx, x, k, rng)
+        if init == "random":
+            rows = xp.asarray(rng.choice(x.shape[0], size=k, replace=False), device=ctx.device)
+            return xp.take(x, rows, axis=0)
+        raise ValueError(f"kmeans: unknown init {init!r}; use 'k-means++', 'random' or an array")
+    centers = _checks.floating(ctx, ctx.asarray(init), "init", "kmeans")
+    if tuple(centers.shape) != (k, x.shape[1]):
+        raise ValueError(f"kmeans: init must have shape {(k, x.shape[1])}, got {centers.shape}")
+    return xp.astype(centers, x.dtype, copy=True)
+
+
+# --- fused assignment ----------------------------------------------------------------------
+#
+# The assignment step is the whole cost of an iteration. On the CPU one Numba loop finds each
+# row's nearest centre without the n x k distance matrix and its three temporaries; it wins
+# once the step has a few thousand multiply-adds (benchmarks/results/kmeans-*.md).
+_CPU_MIN_WORK = 4096
+
+
+def _cpu_supports(ctx: Context, x: Any, centers: Any) -> str | None:
+    if ctx.backend.name not in ("numpy", "torch") or ctx.device_type != "cpu":
+        return f"needs NumPy arrays or CPU tensors, got {ctx.backend.name} on {ctx.device_type}"
+    if getattr(x, "requires_grad", False):
+        return "x requires grad: the generic path keeps autograd working"
+    if str(x.dtype).rpartition(".")[2] not in ("float32", "float64"):
+        return "the kernel takes float32/float64 data"
+    return None
+
+
+def _cpu_wins(ctx: Context, x: Any, centers: Any) -> str | None:
+    work = x.shape[0] * x.shape[1] * centers.shape[0]
+    return None if work >= _CPU_MIN_WORK else f"{work} multiply-adds: too few to pay the call"
+
+
+@_assign.register(
+    "numba-cpu",
+    reason="one Numba loop: each row's nearest centre, no n x k distance matrix",
+    supports=_cpu_supports,
+    wins=_cpu_wins,
+)
+def _assign_cpu(ctx: Context, x: Any, centers: Any) -> tuple[Any, Any]:
+    host = [torch_cpu_as_numpy(a) if ctx.backend.name == "torch" else a for a in (x, centers)]
+    xs, cs = (np.ascontiguousarray(a) for a in host)
+    labels = np.empty(xs.shape[0], dtype=np.int64)
+    closest = np.empty(xs.shape[0], dtype=xs.dtype)
+    _assign_kernel()(xs, cs, labels, closest)
+    if ctx.backend.name == "torch":
+        import torch
+
+        return torch.from_numpy(labels), torch.from_numpy(closest)
+    return labels, closest
+
+
+@functools.cache
+def _assign_kernel() -> Any:
+    import numba
+
+    @numba.njit(cache=True)
+    def assign(x: Any, c: Any, labels: Any, closest: Any) -> None:
+        n, d = x.shape
+        for i in range(n):
+            best = np.inf
+            arg = 0
+            for j in range(c.shape[0]):
+                acc = 0.0
+                for t in range(d):
+                    diff = x[i, t] - c[j, t]
+                    acc += diff * diff
+                if acc < best:
+                    best = acc
+                    arg = j
+            labels[i] = arg
+            closest[i] = best
+
+    return assign
