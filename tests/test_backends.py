@@ -80,7 +80,7 @@ def test_to_backend_read_only_numpy_to_torch():
 
 
 def test_to_backend_errors():
-    with pytest.raises(ValueError, match="unknown backend 'tensorflow'"):
+    with pytest.raises(ValueError, match="to_backend: unknown backend 'tensorflow'"):
         xpkern.to_backend(np.ones(2), "tensorflow")
     with pytest.raises(ValueError, match="CPU"):
         xpkern.to_backend(np.ones(2), "numpy", device="cuda")

@@ -139,7 +139,13 @@ class Context:
         """``x`` unchanged if it is an array, else an array of this namespace on this device."""
         if backend_of(x) is not None:
             return x
-        return self.xp.asarray(x, device=self.device)
+        try:
+            return self.xp.asarray(x, device=self.device)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise TypeError(
+                f"inputs must be arrays or array-likes; a {type(x).__name__} could not be "
+                f"converted: {exc}"
+            ) from exc
 
 
 def _device(x: Any) -> Any:
@@ -311,8 +317,17 @@ def to_backend(x: Any, backend: str, *, device: Any = None) -> Any:
     >>> type(xpkern.to_backend(np.arange(3.0), "numpy")).__name__
     'ndarray'
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; expected one of {sorted(BACKENDS)}")
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise ValueError(
+            f"to_backend: unknown backend {backend!r}; expected one of {sorted(BACKENDS)}"
+        )
+    if backend_of(x) is None:
+        import numpy as np
+
+        try:
+            x = np.asarray(x)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"to_backend: x must be an array or array-like: {exc}") from exc
     if backend == "numpy":
         if device not in (None, "cpu"):
             raise ValueError(f"numpy arrays live on the CPU, not on {device!r}")

@@ -42,3 +42,24 @@ def floating(ctx: Context, x: Any, name: str, op: str) -> Any:
     if xp.isdtype(dtype, "real floating"):
         return x
     return xp.astype(x, xp.asarray(0.0, device=ctx.device).dtype)
+
+
+class quiet:
+    """NumPy's floating-point warnings off, for results that are inf or NaN by definition
+    (log of 0 in a row of -inf, a branch not taken that divides by zero)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.state: Any = None
+        self.numpy = ctx.backend.name in ("numpy", "array_api_strict")
+
+    def __enter__(self) -> None:
+        if self.numpy:
+            import numpy as np
+
+            self.state = np.seterr(all="ignore")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.numpy:
+            import numpy as np
+
+            np.seterr(**self.state)

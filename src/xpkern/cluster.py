@@ -126,6 +126,8 @@ def kmeans(
         raise ValueError(f"kmeans: max_iter must be an integer >= 1, got {max_iter!r}")
     if not isinstance(tol, int | float) or not (math.isfinite(tol) and tol >= 0):
         raise ValueError(f"kmeans: tol must be a finite number >= 0, got {tol!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"kmeans: seed must be None or an integer >= 0, got {seed!r}")
     rng = np.random.default_rng(seed)
     centers = _initial(ctx, x, k, init, rng)
     threshold = tol * float(xp.mean(xp.var(x, axis=0))) if n else 0.0

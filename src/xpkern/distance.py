@@ -92,10 +92,11 @@ def cdist(x: Any, y: Any, /, *, metric: str = "euclidean") -> Any:
     >>> xpkern.cdist(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0], [0.0, 0.0]]))
     array([[5., 0.]])
     """
-    if metric not in METRICS:
+    if not isinstance(metric, str) or metric not in METRICS:
         raise ValueError(f"cdist: unknown metric {metric!r}; expected one of {METRICS}")
     ctx, x, y = _pair("cdist", x, y)
-    return _cdist(ctx, x, y, metric)
+    with _checks.quiet(ctx):
+        return _cdist(ctx, x, y, metric)
 
 
 def _rbf_generic(ctx: Context, x: Any, y: Any, gamma: float) -> Any:

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from . import _backends, _cuda, _scalar, fmath
+from . import _backends, _checks, _cuda, _scalar, fmath
 from ._backends import Context, backend_of, resolve
 from ._dispatch import Op, auto_dispatch, public
 from ._translate import SourceUnavailable, Translation, UnsupportedFunction, translate
@@ -120,7 +120,7 @@ class Elementwise:
         if key not in self._dtypes:
             probes = [ctx.xp.ones((1,), dtype=a.dtype, device=ctx.device)
                       if backend_of(a) is not None else a for a in args]  # fmt: skip
-            with _quiet(ctx):
+            with _checks.quiet(ctx):
                 res = _as_result_array(ctx, self.call_array_form(ctx, tuple(probes)), probes)
             self._dtypes[key] = res.dtype
         return self._dtypes[key]
@@ -166,26 +166,6 @@ def _as_dtype(ctx: Context, dtype: Any) -> Any:
     return getattr(ctx.xp, dtype) if isinstance(dtype, str) else dtype
 
 
-class _quiet:
-    """NumPy's floating-point warnings off: a branch not taken may divide by zero."""
-
-    def __init__(self, ctx: Context) -> None:
-        self.state: Any = None
-        self.numpy = ctx.backend.name in ("numpy", "array_api_strict")
-
-    def __enter__(self) -> None:
-        if self.numpy:
-            import numpy as np
-
-            self.state = np.seterr(all="ignore")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.numpy:
-            import numpy as np
-
-            np.seterr(**self.state)
-
-
 def _as_result_array(ctx: Context, res: Any, args: Any) -> Any:
     # A number (a constant function) takes the dtype the inputs would give it: x * 0 + c.
     if backend_of(res) is not None:
@@ -211,7 +191,7 @@ def _finish(
 
 
 def _generic(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, out: Any) -> Any:
-    with _quiet(ctx):
+    with _checks.quiet(ctx):
         res = ew.call_array_form(ctx, args)
     return _finish(ctx, ew, res, shape, out, args)
 

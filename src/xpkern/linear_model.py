@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ._backends import Context, backend_of, resolve
+from ._backends import Context, resolve
 from ._dispatch import Op, public
 
 __all__ = ["fit_linear", "predict_linear"]
@@ -152,8 +152,8 @@ def fit_linear(
     """
     if loss != "mse":
         raise ValueError(f"fit_linear: unknown loss {loss!r}; only 'mse' is implemented")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"fit_linear: steps must be an integer >= 0, got {steps!r}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps < 2**31:
+        raise ValueError(f"fit_linear: steps must be an integer in [0, 2**31), got {steps!r}")
     if not isinstance(lr, int | float) or not math.isfinite(lr) or lr <= 0:
         raise ValueError(f"fit_linear: lr must be a finite number > 0, got {lr!r}")
     ctx = resolve(X, y, w0, b0)
@@ -174,9 +174,22 @@ def predict_linear(X: Any, w: Any, b: Any, /) -> Any:
     >>> xpkern.predict_linear(np.array([[1.0, 2.0]]), np.array([3.0, 4.0]), 0.5)
     array([11.5])
     """
+    from . import _checks
+
     ctx = resolve(X, w, b)
     xp = ctx.xp
-    X, w, b = ctx.asarray(X), ctx.asarray(w), ctx.asarray(b) if backend_of(b) else b
+    X = _checks.floating(ctx, ctx.asarray(X), "X", "predict_linear")
+    w = _checks.floating(ctx, ctx.asarray(w), "w", "predict_linear")
+    b = _checks.floating(ctx, ctx.asarray(b), "b", "predict_linear")
+    if X.ndim != 2 or w.ndim not in (1, 2) or X.shape[1] != w.shape[-1]:
+        raise ValueError(
+            f"predict_linear: X of shape {tuple(X.shape)} does not fit w of shape "
+            f"{tuple(w.shape)} (X: (n, d); w: (d,) or (m, d))"
+        )
+    if b.shape not in ((), (1,), tuple(w.shape[:-1])):
+        raise ValueError(f"predict_linear: b must have shape {tuple(w.shape[:-1])}, got {b.shape}")
+    dtype = xp.result_type(X, w, b)
+    X, w, b = (xp.astype(a, dtype, copy=False) for a in (X, w, b))
     if w.ndim == 1:
         return xp.matmul(X, w) + b
     return xp.matmul(X, xp.matrix_transpose(w)) + b

@@ -79,7 +79,8 @@ def logsumexp(x: Any, /, *, axis: Any = None, keepdims: bool = False, b: Any = N
         except (ValueError, RuntimeError, TypeError) as exc:
             raise ValueError(f"logsumexp: b of shape {tuple(b.shape)} does not broadcast "
                              f"to x of shape {tuple(x.shape)}") from exc  # fmt: skip
-    return _logsumexp(ctx, x, axes, bool(keepdims), b)
+    with _checks.quiet(ctx):
+        return _logsumexp(ctx, x, axes, bool(keepdims), b)
 
 
 def _softmax_generic(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
@@ -115,7 +116,9 @@ def softmax(x: Any, /, *, axis: Any = -1) -> Any:
     """
     ctx = resolve(x)
     x = _checks.floating(ctx, ctx.asarray(x), "x", "softmax")
-    return _softmax(ctx, x, _checks.axes(axis, x.ndim, "softmax"))
+    axes = _checks.axes(axis, x.ndim, "softmax")
+    with _checks.quiet(ctx):
+        return _softmax(ctx, x, axes)
 
 
 @public(_log_softmax)
@@ -131,4 +134,6 @@ def log_softmax(x: Any, /, *, axis: Any = -1) -> Any:
     """
     ctx = resolve(x)
     x = _checks.floating(ctx, ctx.asarray(x), "x", "log_softmax")
-    return _log_softmax(ctx, x, _checks.axes(axis, x.ndim, "log_softmax"))
+    axes = _checks.axes(axis, x.ndim, "log_softmax")
+    with _checks.quiet(ctx):
+        return _log_softmax(ctx, x, axes)
