@@ -104,3 +104,51 @@ def test_random_junk(name, data):
             pass
         except Exception as exc:
             pytest.fail(f"{name}({where}={junk!r}) raised {type(exc).__name__}: {exc}")
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_inputs_are_bit_identical_after_the_call(name, backend):
+    fn, args, kwargs = CALLS[name]
+    if name in ("to_backend", "namespace"):
+        return
+    converted = [backend.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
+    kw = {k: backend.asarray(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    before = [np.array(backend.to_numpy(a), copy=True) for a in converted if hasattr(a, "shape")]
+    before_kw = {k: np.array(backend.to_numpy(v), copy=True) for k, v in kw.items()
+                 if hasattr(v, "shape")}  # fmt: skip
+    for impl in xpkern.explain(fn, *converted, **kw).supported():
+        with xpkern.config(impl=impl):
+            fn(*converted, **kw)
+    after = [backend.to_numpy(a) for a in converted if hasattr(a, "shape")]
+    for old, new in zip(before, after, strict=True):
+        np.testing.assert_array_equal(old, new)
+    for k, old in before_kw.items():
+        np.testing.assert_array_equal(old, backend.to_numpy(kw[k]))
+
+
+def test_without_numba_the_generic_path_answers(monkeypatch):
+    import importlib
+
+    ew_module = importlib.import_module("xpkern.elementwise")
+
+    monkeypatch.setattr(ew_module, "_numba_missing", lambda: "numba is not installed")
+    x = np.linspace(0, 1, 100_000)
+    e = xpkern.explain(poly, x)
+    assert e.impl == "generic" and "numba is not installed" in str(e)
+    np.testing.assert_allclose(poly(x), x**2 + 2 * x + 1)
+
+
+def test_a_broken_cuda_engine_is_reported_once(monkeypatch):
+    import warnings
+
+    from xpkern import _cuda
+
+    monkeypatch.setattr(
+        _cuda, "numba_cuda_status", lambda: (False, "numba-cuda cannot compile here: test")
+    )
+    monkeypatch.setattr(_cuda, "_warned", set())
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert _cuda._engine_problem() == "numba-cuda cannot compile here: test"
+        assert _cuda._engine_problem() == "numba-cuda cannot compile here: test"
+    assert len([w for w in seen if "fused CUDA kernels are off" in str(w.message)]) == 1

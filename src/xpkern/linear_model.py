@@ -164,6 +164,17 @@ def fit_linear(
     return _finish(ctx, W, B, losses, one_output)
 
 
+def _predict_generic(ctx: Context, X: Any, w: Any, b: Any) -> Any:
+    xp = ctx.xp
+    if w.ndim == 1:
+        return xp.matmul(X, w) + b
+    return xp.matmul(X, xp.matrix_transpose(w)) + b
+
+
+_predict = Op("predict_linear", _predict_generic)
+
+
+@public(_predict)
 def predict_linear(X: Any, w: Any, b: Any, /) -> Any:
     """``X @ w.T + b``: predictions of a model fitted by :func:`fit_linear`.
 
@@ -190,9 +201,7 @@ def predict_linear(X: Any, w: Any, b: Any, /) -> Any:
         raise ValueError(f"predict_linear: b must have shape {tuple(w.shape[:-1])}, got {b.shape}")
     dtype = xp.result_type(X, w, b)
     X, w, b = (xp.astype(a, dtype, copy=False) for a in (X, w, b))
-    if w.ndim == 1:
-        return xp.matmul(X, w) + b
-    return xp.matmul(X, xp.matrix_transpose(w)) + b
+    return _predict(ctx, X, w, b)
 
 
 # --- the whole loop as one kernel ----------------------------------------------------------
