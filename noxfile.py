@@ -11,6 +11,7 @@ nox.options.sessions = [
     "tests-torch",
     "tests-strict",
     "tests-cudasim",
+    "tests-jax",
 ]
 nox.options.reuse_existing_virtualenvs = True
 
@@ -47,6 +48,13 @@ def tests_cudasim(session: nox.Session) -> None:
     """The CUDA kernels' logic on the CPU, in numba-cuda's simulator (no GPU needed)."""
     session.install("-e", ".[test]", "numba-cuda")
     _pytest(session, "numpy", "tests/test_cudasim.py", NUMBA_ENABLE_CUDASIM="1")
+
+
+@nox.session(name="tests-jax")
+def tests_jax(session: nox.Session) -> None:
+    """The suite on JAX arrays (generic paths, also under jax.jit)."""
+    session.install("-e", ".[test,jax]")
+    _pytest(session, "jax", "tests", JAX_ENABLE_X64="1")
 
 
 @nox.session(name="tests-cupy")

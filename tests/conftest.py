@@ -1,5 +1,8 @@
 import os
 
+# JAX computes in float32 unless told otherwise; the references are float64.
+os.environ.setdefault("JAX_ENABLE_X64", "1")
+
 from hypothesis import HealthCheck, settings
 
 pytest_plugins = ["xpkern.testing.plugin"]

@@ -106,7 +106,12 @@ def device_type(x: Any) -> str:
     if name == "cupy":
         return "cuda"
     if name == "jax":
-        platform = str(next(iter(x.devices())).platform)
+        try:
+            platform = str(next(iter(x.devices())).platform)
+        except Exception:  # a tracer inside jax.jit has no device: the default one will run it
+            import jax
+
+            platform = str(jax.default_backend())
         return "cuda" if platform == "gpu" else platform
     if name == "dask":
         meta = getattr(x, "_meta", None)

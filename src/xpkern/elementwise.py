@@ -107,6 +107,8 @@ class Elementwise:
             if backend_of(a) is not None and not _kernel_kind(ctx.xp, a.dtype):
                 raise TypeError(f"{self.__name__}: argument {i} has unsupported dtype {a.dtype}")
         shape = _broadcast_shape([tuple(a.shape) for a in args if backend_of(a) is not None])
+        if out is not None and ctx.backend.name == "jax":
+            raise TypeError(f"{self.__name__}: out= needs a mutable array; JAX arrays are not")
         if out is not None and tuple(out.shape) != shape:
             raise ValueError(f"out has shape {tuple(out.shape)}, the result has shape {shape}")
         return self.op(ctx, self, args, shape, out)

@@ -77,6 +77,8 @@ def _all_cases() -> tuple[BackendCase, ...]:
         cases.append(BackendCase("torch", BACKENDS["torch"]))
     if BACKENDS["array_api_strict"].installed():
         cases.append(BackendCase("array_api_strict", BACKENDS["array_api_strict"]))
+    if BACKENDS["jax"].installed():
+        cases.append(BackendCase("jax", BACKENDS["jax"]))
     if BACKENDS["torch"].installed() and _gpu_count("torch-cuda"):
         cases.append(BackendCase("torch-cuda", BACKENDS["torch"], "cuda"))
     if BACKENDS["cupy"].installed() and _gpu_count("cupy"):
