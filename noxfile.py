@@ -12,6 +12,7 @@ nox.options.sessions = [
     "tests-strict",
     "tests-cudasim",
     "tests-jax",
+    "tests-dask",
 ]
 nox.options.reuse_existing_virtualenvs = True
 
@@ -55,6 +56,13 @@ def tests_jax(session: nox.Session) -> None:
     """The suite on JAX arrays (generic paths, also under jax.jit)."""
     session.install("-e", ".[test,jax]")
     _pytest(session, "jax", "tests", JAX_ENABLE_X64="1")
+
+
+@nox.session(name="tests-dask")
+def tests_dask(session: nox.Session) -> None:
+    """The suite on Dask arrays, and a real dask.distributed LocalCluster (tests/test_dask.py)."""
+    session.install("-e", ".[test,dask]")
+    _pytest(session, "dask", "tests")
 
 
 @nox.session(name="tests-cupy")

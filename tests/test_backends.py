@@ -57,6 +57,10 @@ def test_to_backend_round_trip(backend):
     x = np.arange(6.0).reshape(2, 3)
     y = xpkern.to_backend(x, backend.library.name, device=backend.device)
     assert backend_of(y).name == backend.library.name
+    if backend.name == "dask":  # xpkern never computes a Dask array by itself
+        with pytest.raises(TypeError, match="compute"):
+            xpkern.to_backend(y, "numpy")
+        y = y.compute()
     np.testing.assert_array_equal(xpkern.to_backend(y, "numpy"), x)
 
 

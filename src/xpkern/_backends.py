@@ -344,7 +344,9 @@ def to_backend(x: Any, backend: str, *, device: Any = None) -> Any:
     module = BACKENDS[backend].load()
     host = _to_numpy(x)
     if backend == "dask":
-        return module.array.from_array(host)
+        import dask.array
+
+        return dask.array.from_array(host)
     if backend == "jax":
         out = module.numpy.asarray(host)
         return out if device is None else module.device_put(out, device)

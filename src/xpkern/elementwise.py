@@ -67,7 +67,7 @@ class Elementwise:
         with contextlib.suppress(SourceUnavailable):
             self.translation = translate(fn)
         self.array_fn = self._array_form()
-        self.op = Op(f"elementwise[{fn.__name__}]", _generic)
+        self.op = Op(f"elementwise[{fn.__name__}]", _generic, supports=_generic_supports)
         self._dtypes: dict[tuple[Any, ...], Any] = {}
         self._kernels: dict[tuple[Any, ...], Any] = {}
         self._fast: dict[tuple[Any, ...], Any] = {}
@@ -106,12 +106,45 @@ class Elementwise:
         for i, a in enumerate(args):
             if backend_of(a) is not None and not _kernel_kind(ctx.xp, a.dtype):
                 raise TypeError(f"{self.__name__}: argument {i} has unsupported dtype {a.dtype}")
+        if ctx.backend.name == "dask":
+            if out is not None:
+                raise TypeError(f"{self.__name__}: out= is not supported for Dask arrays")
+            return self.op(ctx, self, args, None, None)
         shape = _broadcast_shape([tuple(a.shape) for a in args if backend_of(a) is not None])
         if out is not None and ctx.backend.name == "jax":
             raise TypeError(f"{self.__name__}: out= needs a mutable array; JAX arrays are not")
         if out is not None and tuple(out.shape) != shape:
             raise ValueError(f"out has shape {tuple(out.shape)}, the result has shape {shape}")
         return self.op(ctx, self, args, shape, out)
+
+    def per_chunk(self, args: tuple[Any, ...]) -> Any:
+        """A lazy Dask array: each chunk goes through the dispatch of its own library (NumPy
+        chunks to the Numba kernel, CuPy chunks to the CUDA kernel)."""
+        import dask.array as da
+
+        slots = [i for i, a in enumerate(args) if backend_of(a) is not None]
+        try:
+            arrays = da.broadcast_arrays(*(args[i] for i in slots))
+        except ValueError as exc:
+            raise ValueError(f"{self.__name__}: input shapes do not broadcast: {exc}") from exc
+        if any(math.isnan(s) for a in arrays for s in a.shape):
+            raise ValueError(f"{self.__name__}: Dask arrays with unknown chunk sizes are not "
+                             "supported; call compute_chunk_sizes() first")  # fmt: skip
+        meta_args = tuple(a._meta if backend_of(a) is not None else a for a in args)
+        meta_ctx = resolve(*meta_args)
+        probes = tuple(meta_ctx.xp.ones((1,), dtype=a.dtype) if backend_of(a) is not None else a
+                       for a in meta_args)  # fmt: skip
+        dtype = self.result_dtype(meta_ctx, probes)
+
+        template = tuple(None if i in slots else a for i, a in enumerate(args))
+        return da.map_blocks(_ChunkCall(self, tuple(slots), template), *arrays, dtype=dtype)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Workers of a cluster rebuild it from the function; kernels compile there.
+        return (Elementwise, (self.fn,), {"dtype": self.dtype})
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.dtype = state["dtype"]
 
     # -- what kernels need ---------------------------------------------------------------
     def result_dtype(self, ctx: Context, args: tuple[Any, ...]) -> Any:
@@ -162,6 +195,19 @@ class Elementwise:
                 if found is None:
                     found = self._kernels[key] = build()
         return found
+
+
+class _ChunkCall:
+    """One chunk's call: the chunks of the array arguments put back among the numbers."""
+
+    def __init__(self, ew: Elementwise, slots: tuple[int, ...], template: tuple[Any, ...]):
+        self.ew, self.slots, self.template = ew, slots, template
+
+    def __call__(self, *blocks: Any) -> Any:
+        full = list(self.template)
+        for i, block in zip(self.slots, blocks, strict=True):
+            full[i] = block
+        return self.ew(*full)
 
 
 def _as_dtype(ctx: Context, dtype: Any) -> Any:
@@ -307,7 +353,21 @@ def _array_slots(args: list[Any]) -> tuple[int, ...]:
     return tuple(i for i, a in enumerate(args) if backend_of(a) is not None)
 
 
+def _dask_supports(ctx: Context, ew: Elementwise, *rest: Any) -> str | None:
+    return None if ctx.backend.name == "dask" else "only for Dask arrays"
+
+
+def _generic_supports(ctx: Context, ew: Elementwise, *rest: Any) -> str | None:
+    # On Dask the chunk-wise path always applies; the whole-array form would skip the kernels.
+    return "Dask arrays go chunk by chunk" if ctx.backend.name == "dask" else None
+
+
 def _register_kernels(op: Op) -> None:
+    op.register(
+        "dask-chunks",
+        reason="lazy map_blocks: each chunk dispatched on its own (Numba or CUDA kernel)",
+        supports=_dask_supports,
+    )(lambda ctx, ew, args, shape, out: ew.per_chunk(args))
     op.register(
         "numba-cpu",
         reason="one compiled Numba loop: one read of each input, one write, no temporaries",

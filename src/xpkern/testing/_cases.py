@@ -50,7 +50,10 @@ class BackendCase:
         return to_backend(host, self.library.name, device=self.device)
 
     def to_numpy(self, x: Any) -> Any:
-        """An array of this case back on the host, as NumPy (an explicit transfer)."""
+        """An array of this case back on the host, as NumPy (an explicit transfer; a Dask
+        array is computed here, explicitly)."""
+        if self.library.name == "dask":
+            x = x.compute()
         return to_backend(x, "numpy")
 
     def __str__(self) -> str:
@@ -79,6 +82,8 @@ def _all_cases() -> tuple[BackendCase, ...]:
         cases.append(BackendCase("array_api_strict", BACKENDS["array_api_strict"]))
     if BACKENDS["jax"].installed():
         cases.append(BackendCase("jax", BACKENDS["jax"]))
+    if BACKENDS["dask"].installed():
+        cases.append(BackendCase("dask", BACKENDS["dask"]))
     if BACKENDS["torch"].installed() and _gpu_count("torch-cuda"):
         cases.append(BackendCase("torch-cuda", BACKENDS["torch"], "cuda"))
     if BACKENDS["cupy"].installed() and _gpu_count("cupy"):

@@ -1,0 +1,94 @@
+"""Dask arrays on a real dask.distributed LocalCluster (2 worker processes, loopback)."""
+
+import numpy as np
+import pytest
+
+import xpkern
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None,
+    )  # fmt: skip
+    with cluster, distributed.Client(cluster) as c:
+        yield c
+
+
+poly = xpkern.elementwise(lambda x: x**2 + 2 * x + 1)
+
+
+class _Starts:
+    """Counts graph executions on the local schedulers while it is active."""
+
+    def __init__(self):
+        from dask.callbacks import Callback
+
+        self.count = 0
+        outer = self
+
+        class Counter(Callback):
+            def _start(self, dsk):
+                outer.count += 1
+
+        self.callback = Counter()
+
+
+def test_elementwise_is_lazy_and_chunk_wise(client):
+    x_np = np.random.default_rng(0).random((400_000,))
+    x = da.from_array(x_np, chunks=100_000)
+    starts = _Starts()
+    with starts.callback:
+        y = poly(x)
+    assert isinstance(y, da.Array) and starts.count == 0
+    assert xpkern.explain(poly, x).impl == "dask-chunks"
+    np.testing.assert_allclose(client.compute(y).result(), x_np**2 + 2 * x_np + 1)
+
+
+def test_broadcast_chunks(client):
+    a = da.from_array(np.arange(12.0).reshape(4, 3), chunks=(2, 3))
+    f = xpkern.elementwise(lambda x, y: x * y + 1.0)
+    got = client.compute(f(a, da.from_array(np.array([1.0, 2.0, 3.0])))).result()
+    np.testing.assert_allclose(got, np.arange(12.0).reshape(4, 3) * [1, 2, 3] + 1)
+
+
+def test_reductions_and_products_stay_lazy(client):
+    rng = np.random.default_rng(1)
+    x_np = rng.standard_normal((2000, 16))
+    x = da.from_array(x_np, chunks=(500, 16))
+    results = {
+        "logsumexp": (xpkern.logsumexp(x, axis=0), None),
+        "softmax": (xpkern.softmax(x, axis=1), None),
+        "mean_var": (xpkern.mean_var(x, axis=0)[1], np.var(x_np, axis=0)),
+        "gram": (xpkern.matmul(x.T), x_np.T @ x_np),
+        "cdist": (xpkern.cdist(x[:50], x[:40]), None),
+    }
+    from scipy import special
+    from scipy.spatial import distance
+
+    wanted = {
+        "logsumexp": special.logsumexp(x_np, axis=0),
+        "softmax": special.softmax(x_np, axis=1),
+        "cdist": distance.cdist(x_np[:50], x_np[:40]),
+    }
+    for name, (lazy, want) in results.items():
+        assert isinstance(lazy, da.Array), name
+        want = wanted.get(name, want)
+        np.testing.assert_allclose(client.compute(lazy).result(), want, rtol=1e-10, atol=1e-10)
+
+
+def test_unknown_chunk_sizes_are_refused():
+    x = da.from_array(np.arange(10.0), chunks=5)
+    y = x[x > 3]  # unknown chunk sizes
+    with pytest.raises(ValueError, match="unknown chunk sizes"):
+        poly(y)
+
+
+def test_mixing_dask_with_numpy_is_refused_clearly():
+    x = da.from_array(np.arange(4.0), chunks=2)
+    with pytest.raises(TypeError, match="dask and numpy"):
+        xpkern.matmul(x, np.ones(4))
