@@ -111,6 +111,8 @@ def _torch_sgd(X: Any, y: Any, steps: int) -> Any:
 
 
 def _sgd_job(case: BackendCase, quick: bool, repeat: int) -> Iterator[Row]:
+    if case.name == "dask":
+        return  # a lazy graph of 1000 dependent steps is not what Dask is for
     steps = 1000
     rng = np.random.default_rng(0)
     Xh, yh = rng.standard_normal((64, 10)).astype(np.float32), rng.standard_normal((64, 1))

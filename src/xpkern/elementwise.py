@@ -18,7 +18,7 @@ from typing import Any
 
 from . import _backends, _checks, _cuda, _scalar, fmath
 from ._backends import Context, backend_of, resolve
-from ._dispatch import Op, auto_dispatch, public
+from ._dispatch import Op, auto_dispatch, config, public
 from ._translate import SourceUnavailable, Translation, UnsupportedFunction, translate
 
 __all__ = ["Elementwise", "UnsupportedFunction", "elementwise", "polyval"]
@@ -207,7 +207,9 @@ class _ChunkCall:
         full = list(self.template)
         for i, block in zip(self.slots, blocks, strict=True):
             full[i] = block
-        return self.ew(*full)
+        # A choice forced for the Dask array (dask-chunks) does not apply to its chunks.
+        with config(impl="auto"):
+            return self.ew(*full)
 
 
 def _as_dtype(ctx: Context, dtype: Any) -> Any:
