@@ -19,9 +19,11 @@ def test_info_lists_backends_and_engines():
 
 def test_quick_tour_checks_every_job():
     rows = json.loads(_run("--quick", "--json"))
-    jobs = {r["job"].split()[0] for r in rows}
-    assert {"x**2+2x+1", "gram", "SGD"} <= jobs
-    assert all(r["ok"] for r in rows), [r for r in rows if not r["ok"]]
     from xpkern.testing import available_cases
 
+    jobs = {r["job"].split()[0] for r in rows}
+    only_dask = {c.name for c in available_cases()} == {"dask"}
+    # The 1000-step loop is left out on Dask, where it would be 1000 dependent graph layers.
+    assert ({"x**2+2x+1", "gram"} if only_dask else {"x**2+2x+1", "gram", "SGD"}) <= jobs
+    assert all(r["ok"] for r in rows), [r for r in rows if not r["ok"]]
     assert {r["backend"] for r in rows} == {c.name for c in available_cases()}
