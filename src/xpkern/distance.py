@@ -141,11 +141,11 @@ def rbf_kernel(x: Any, y: Any = None, /, *, gamma: float | None = None) -> Any:
 # --- fused CPU kernels -----------------------------------------------------------------------
 #
 # benchmarks/results/algorithms-cpu-cpu2.md (2 cores, float32): one Numba loop over the pairs
-# computes each distance exactly (no expansion, no n x m x d block) and beats the blocked
-# generic path: 2048x1024x64 cdist 96 ms vs 152 ms, 512x256x16 1.4 vs 7.9 ms. It is still
-# slower than SciPy's C loop (40 ms) and far slower than torch.cdist (2.3 ms), which uses the
-# |x|^2 + |y|^2 - 2xy expansion and loses accuracy for nearby points; making this loop
-# vectorise is open work. Below about 4096 multiply-adds the call overhead dominates.
+# computes each distance exactly (differences, no expansion, no n x m x d block); with the
+# feature sums vectorised it takes 9.5 ms for 2048x1024x64 against 136 ms for the blocked
+# generic path and 41 ms for SciPy (512x256x16: 0.60 vs 8.1 vs 0.82 ms). torch.cdist is
+# faster still (2.2 ms) through the |x|^2 + |y|^2 - 2xy expansion, which loses accuracy for
+# nearby points. Below about 4096 multiply-adds the call overhead dominates.
 _CPU_MIN_WORK = 4096
 _CODES = {name: i for i, name in enumerate(METRICS)}
 
@@ -207,13 +207,16 @@ def _pairs_kernel() -> Any:
     import numba
     import numpy as np
 
-    @numba.njit(cache=True, error_model="numpy")
+    # reassoc lets LLVM vectorise the sums over features (10x here); NaN and inf keep their
+    # IEEE meaning since no finite-math flag is given.
+    @numba.njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
     def pairs(x: Any, y: Any, code: int, gamma: float, out: Any) -> None:
         n, d = x.shape
         m = y.shape[0]
+        zero = x.dtype.type(0)
         for i in range(n):
             for j in range(m):
-                acc = 0.0
+                acc = zero
                 if code == 2:  # cityblock
                     for k in range(d):
                         acc += abs(x[i, k] - y[j, k])
@@ -221,8 +224,8 @@ def _pairs_kernel() -> Any:
                     for k in range(d):
                         acc = max(acc, abs(x[i, k] - y[j, k]))
                 elif code == 3:  # cosine, as |x/|x| - y/|y||^2 / 2 (see _cosine)
-                    xx = 0.0
-                    yy = 0.0
+                    xx = zero
+                    yy = zero
                     for k in range(d):
                         xx += x[i, k] * x[i, k]
                         yy += y[j, k] * y[j, k]
