@@ -131,3 +131,13 @@ def test_size_rule():
     assert xpkern.explain(xpkern.fit_linear, *small).impl == "numba-cpu"
     e = xpkern.explain(xpkern.fit_linear, *big)
     assert e.impl == "generic" and "matmul-based" in str(e)
+
+
+def test_inputs_requiring_grad_take_the_generic_path():
+    torch = pytest.importorskip("torch")
+    X = torch.randn(20, 3, dtype=torch.float64, requires_grad=True)
+    y = torch.randn(20, dtype=torch.float64)
+    e = xpkern.explain(xpkern.fit_linear, X, y)
+    assert e.impl == "generic" and "requires grad" in str(e)
+    w, _, _ = xpkern.fit_linear(X, y, steps=5)
+    assert w.shape == (3,)

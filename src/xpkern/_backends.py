@@ -246,6 +246,22 @@ def torch_cpu_as_numpy(t: Any) -> Any:
     return t.resolve_conj().resolve_neg().numpy()
 
 
+def host_view(ctx: Context, a: Any) -> Any:
+    """A CPU tensor as a zero-copy NumPy view; NumPy arrays and numbers unchanged."""
+    if ctx.backend.name == "torch" and backend_of(a) is not None:
+        return torch_cpu_as_numpy(a)
+    return a
+
+
+def from_host(ctx: Context, a: Any) -> Any:
+    """A NumPy result back in the inputs' library: a tensor sharing its memory for torch."""
+    if ctx.backend.name == "torch":
+        import torch
+
+        return torch.from_numpy(a)
+    return a
+
+
 def _to_numpy(x: Any) -> Any:
     import numpy as np
 

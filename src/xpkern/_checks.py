@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from functools import lru_cache
 from typing import Any
 
 from ._backends import Context
@@ -27,6 +28,23 @@ def axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: axis {axis!r} repeats an axis")
     return tuple(sorted(out))
+
+
+@lru_cache(maxsize=256)
+def dtype_name(dtype: Any) -> str:
+    """``"float32"`` for NumPy's, torch's or CuPy's float32 alike."""
+    return str(dtype).rpartition(".")[2]
+
+
+def host_float_kernel(ctx: Context, *arrays: Any) -> str | None:
+    """Why a Numba CPU kernel over float32/float64 arrays cannot take these, or None."""
+    if ctx.backend.name not in ("numpy", "torch") or ctx.device_type != "cpu":
+        return f"needs NumPy arrays or CPU tensors, got {ctx.backend.name} on {ctx.device_type}"
+    if any(getattr(a, "requires_grad", False) for a in arrays):
+        return "an input requires grad: the generic path keeps autograd working"
+    if any(dtype_name(a.dtype) not in ("float32", "float64") for a in arrays):
+        return "the kernel takes float32/float64 data"
+    return None
 
 
 def floating(ctx: Context, x: Any, name: str, op: str) -> Any:

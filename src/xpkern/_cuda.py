@@ -12,6 +12,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from ._backends import Context
+from ._checks import dtype_name
 
 __all__ = ["gram_syrk", "on_caller_stream"]
 
@@ -220,7 +221,7 @@ def _numba_type(a: Any) -> Any:
 
     types: Any = numba.types
     if _is_array(a):
-        dtype = np.dtype(str(a.dtype).rpartition(".")[2])
+        dtype = np.dtype(dtype_name(a.dtype))
         return types.Array(numba.from_dtype(dtype), 1, "C")
     if isinstance(a, bool | int):
         return types.int64
@@ -407,7 +408,7 @@ class FastCall:
         self.dtype = dtype
         self.slots = tuple(i for i, a in enumerate(args) if _is_array(a))
         self.itemsizes = [_itemsize(a) for a in args if _is_array(a)]
-        self.out_itemsize = int(np.dtype(str(dtype).rpartition(".")[2]).itemsize)
+        self.out_itemsize = int(np.dtype(dtype_name(dtype)).itemsize)
         self.scalars = {i: _scalar_arg(a) for i, a in enumerate(args) if not _is_array(a)}
         self.device_id = _first_array(args).device.index if self.torch else None
         self.streams: dict[int, Any] = {}
@@ -502,7 +503,7 @@ def polyval_supports(ctx: Context, coeffs: Any, x: Any) -> str | None:
         return blocked
     if getattr(x, "requires_grad", False) or getattr(coeffs, "requires_grad", False):
         return "an input requires grad: the generic path keeps autograd working"
-    if {str(coeffs.dtype).rpartition(".")[2], str(x.dtype).rpartition(".")[2]} - {
+    if {dtype_name(coeffs.dtype), dtype_name(x.dtype)} - {
         "float32",
         "float64",
     } or coeffs.dtype != x.dtype:

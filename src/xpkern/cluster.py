@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from . import _checks
-from ._backends import Context, resolve, torch_cpu_as_numpy
+from ._backends import Context, from_host, host_view, resolve
 from ._dispatch import Op, public
 
 __all__ = ["kmeans"]
@@ -164,13 +164,7 @@ def _initial(ctx: Context, x: Any, k: int, init: Any, rng: np.random.Generator) 
 # is faster (benchmarks/results/algorithms-cpu-cpu2.md: 2048x64 rows, 64 centres, 5.1 ms vs
 # 0.53 ms), so the loop is kept for explicit use only: config(impl="numba-cpu").
 def _cpu_supports(ctx: Context, x: Any, centers: Any) -> str | None:
-    if ctx.backend.name not in ("numpy", "torch") or ctx.device_type != "cpu":
-        return f"needs NumPy arrays or CPU tensors, got {ctx.backend.name} on {ctx.device_type}"
-    if getattr(x, "requires_grad", False):
-        return "x requires grad: the generic path keeps autograd working"
-    if str(x.dtype).rpartition(".")[2] not in ("float32", "float64"):
-        return "the kernel takes float32/float64 data"
-    return None
+    return _checks.host_float_kernel(ctx, x, centers)
 
 
 def _cpu_wins(ctx: Context, x: Any, centers: Any) -> str | None:
@@ -184,16 +178,11 @@ def _cpu_wins(ctx: Context, x: Any, centers: Any) -> str | None:
     wins=_cpu_wins,
 )
 def _assign_cpu(ctx: Context, x: Any, centers: Any) -> tuple[Any, Any]:
-    host = [torch_cpu_as_numpy(a) if ctx.backend.name == "torch" else a for a in (x, centers)]
-    xs, cs = (np.ascontiguousarray(a) for a in host)
+    xs, cs = (np.ascontiguousarray(host_view(ctx, a)) for a in (x, centers))
     labels = np.empty(xs.shape[0], dtype=np.int64)
     closest = np.empty(xs.shape[0], dtype=xs.dtype)
     _assign_kernel()(xs, cs, labels, closest)
-    if ctx.backend.name == "torch":
-        import torch
-
-        return torch.from_numpy(labels), torch.from_numpy(closest)
-    return labels, closest
+    return from_host(ctx, labels), from_host(ctx, closest)
 
 
 @functools.cache

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from . import _checks
-from ._backends import Context, resolve, torch_cpu_as_numpy
+from ._backends import Context, from_host, host_view, resolve
 from ._dispatch import Op, public
 
 __all__ = ["cdist", "rbf_kernel"]
@@ -150,18 +150,8 @@ _CPU_MIN_WORK = 4096
 _CODES = {name: i for i, name in enumerate(METRICS)}
 
 
-def _host(ctx: Context, a: Any) -> Any:
-    return torch_cpu_as_numpy(a) if ctx.backend.name == "torch" else a
-
-
 def _cpu_supports(ctx: Context, x: Any, y: Any, *rest: Any) -> str | None:
-    if ctx.backend.name not in ("numpy", "torch") or ctx.device_type != "cpu":
-        return f"needs NumPy arrays or CPU tensors, got {ctx.backend.name} on {ctx.device_type}"
-    if any(getattr(a, "requires_grad", False) for a in (x, y)):
-        return "an input requires grad: the generic path keeps autograd working"
-    if str(x.dtype).rpartition(".")[2] not in ("float32", "float64"):
-        return "the kernel takes float32/float64 data"
-    return None
+    return _checks.host_float_kernel(ctx, x, y)
 
 
 def _cpu_wins(ctx: Context, x: Any, y: Any, *rest: Any) -> str | None:
@@ -172,14 +162,10 @@ def _cpu_wins(ctx: Context, x: Any, y: Any, *rest: Any) -> str | None:
 def _run_cpu(ctx: Context, x: Any, y: Any, code: int, gamma: float) -> Any:
     import numpy as np
 
-    xs, ys = (np.ascontiguousarray(_host(ctx, a)) for a in (x, y))
+    xs, ys = (np.ascontiguousarray(host_view(ctx, a)) for a in (x, y))
     out = np.empty((xs.shape[0], ys.shape[0]), dtype=xs.dtype)
     _pairs_kernel()(xs, ys, code, gamma, out)
-    if ctx.backend.name == "torch":
-        import torch
-
-        return torch.from_numpy(out)
-    return out
+    return from_host(ctx, out)
 
 
 @_cdist.register(

@@ -28,11 +28,6 @@ _KERNEL_DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", 
 
 
 @functools.lru_cache(maxsize=256)
-def _dtype_name(dtype: Any) -> str:
-    return str(dtype).rpartition(".")[2]
-
-
-@functools.lru_cache(maxsize=256)
 def _kernel_kind(xp: Any, dtype: Any) -> bool:
     return bool(xp.isdtype(dtype, ("bool", "integral", "real floating")))
 
@@ -260,7 +255,7 @@ CPU_MIN_SIZE = 20_000
 def literal_types(ctx: Context, args: tuple[Any, ...]) -> tuple[str, str]:
     """The NumPy types of integer and float literals in a kernel for these arguments."""
     arrays = [a for a in args if backend_of(a) is not None]
-    working = _dtype_name(ctx.xp.result_type(*arrays)) if arrays else "float64"
+    working = _checks.dtype_name(ctx.xp.result_type(*arrays)) if arrays else "float64"
     if working.startswith("float"):
         return ("float32", "float32") if working == "float32" else ("int64", "float64")
     return (working if working != "bool" else "int64"), "float64"
@@ -268,7 +263,7 @@ def literal_types(ctx: Context, args: tuple[Any, ...]) -> tuple[str, str]:
 
 def _kernel_dtypes_ok(ctx: Context, args: tuple[Any, ...]) -> str | None:
     for a in args:
-        if backend_of(a) is not None and _dtype_name(a.dtype) not in _KERNEL_DTYPES:
+        if backend_of(a) is not None and _checks.dtype_name(a.dtype) not in _KERNEL_DTYPES:
             return f"no kernel for dtype {a.dtype}"
         if getattr(a, "requires_grad", False):
             return "an input requires grad: the generic path keeps autograd working"
@@ -283,7 +278,7 @@ def _cpu_supports(ctx: Context, ew: Elementwise, args: Any, shape: Any, out: Any
     if out is not None and getattr(out, "requires_grad", False):
         return "out requires grad"
     blocked = _kernel_dtypes_ok(ctx, args)
-    if blocked is None and _dtype_name(ew.result_dtype(ctx, args)) not in _KERNEL_DTYPES:
+    if blocked is None and _checks.dtype_name(ew.result_dtype(ctx, args)) not in _KERNEL_DTYPES:
         blocked = "no kernel for the result dtype"
     return blocked or _numba_missing()
 
@@ -302,17 +297,11 @@ def _numba_missing() -> str | None:
     return None
 
 
-def _host(ctx: Context, a: Any) -> Any:
-    if ctx.backend.name == "torch" and backend_of(a) is not None:
-        return _backends.torch_cpu_as_numpy(a)
-    return a
-
-
 def _cpu_run(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, out: Any) -> Any:
     import numpy as np
 
     dtype = ew.result_dtype(ctx, args)
-    host_args = [_host(ctx, a) for a in args]
+    host_args = [_backends.host_view(ctx, a) for a in args]
     result: Any
     if ctx.backend.name == "torch":
         import torch
@@ -573,13 +562,7 @@ def polyval(coeffs: Any, x: Any, /) -> Any:
 
 
 def _polyval_cpu_supports(ctx: Context, coeffs: Any, x: Any) -> str | None:
-    if ctx.backend.name not in ("numpy", "torch") or ctx.device_type != "cpu":
-        return f"needs NumPy arrays or CPU tensors, got {ctx.backend.name} on {ctx.device_type}"
-    if getattr(x, "requires_grad", False) or getattr(coeffs, "requires_grad", False):
-        return "an input requires grad: the generic path keeps autograd working"
-    if any(_dtype_name(a.dtype) not in ("float32", "float64") for a in (coeffs, x)):
-        return "the kernel takes float32/float64 inputs"
-    return _numba_missing()
+    return _checks.host_float_kernel(ctx, coeffs, x) or _numba_missing()
 
 
 def _polyval_cpu_wins(ctx: Context, coeffs: Any, x: Any) -> str | None:
@@ -598,17 +581,14 @@ def _polyval_cpu_wins(ctx: Context, coeffs: Any, x: Any) -> str | None:
 def _polyval_cpu(ctx: Context, coeffs: Any, x: Any) -> Any:
     import numpy as np
 
-    dtype = np.result_type(_host(ctx, coeffs).dtype, _host(ctx, x).dtype)
-    c = np.ascontiguousarray(_host(ctx, coeffs), dtype=dtype)
-    xs = np.ascontiguousarray(_host(ctx, x), dtype=dtype).reshape(-1)
+    dtype = np.result_type(
+        _backends.host_view(ctx, coeffs).dtype, _backends.host_view(ctx, x).dtype
+    )
+    c = np.ascontiguousarray(_backends.host_view(ctx, coeffs), dtype=dtype)
+    xs = np.ascontiguousarray(_backends.host_view(ctx, x), dtype=dtype).reshape(-1)
     out = np.empty(xs.shape, dtype=dtype)
     _polyval_kernel()(out, c, xs)
-    out = out.reshape(x.shape)
-    if ctx.backend.name == "torch":
-        import torch
-
-        return torch.from_numpy(out)
-    return out
+    return _backends.from_host(ctx, out.reshape(x.shape))
 
 
 @functools.cache

@@ -234,44 +234,33 @@ def _host_gemm(x: Any) -> Any:
     return _mirror_in_place(np.matmul(x, np.ascontiguousarray(np.swapaxes(x, -1, -2))))
 
 
-def _on_torch_view(x: Any, host_fn: Any) -> Any:
-    import torch
+def _gram_syrk(ctx: Context, x: Any) -> Any:
+    return _backends.from_host(ctx, _host_syrk(_backends.host_view(ctx, x)))
 
-    return torch.from_numpy(host_fn(_backends.torch_cpu_as_numpy(x)))
+
+def _gram_gemm(ctx: Context, x: Any) -> Any:
+    return _backends.from_host(ctx, _host_gemm(_backends.host_view(ctx, x)))
 
 
 _SYRK_REASON = "BLAS syrk: half the flops of gemm, exactly symmetric"
 _GEMM_REASON = "tall input: BLAS gemm is faster than syrk here; lower triangle mirrored"
+_VIEW = " (on a zero-copy NumPy view)"
 
-
-@_gram.register("numpy-syrk", reason=_SYRK_REASON, supports=_numpy_supports, wins=_cpu_syrk_wins)
-def _gram_numpy_syrk(ctx: Context, x: Any) -> Any:
-    return _host_syrk(x)
-
-
-@_gram.register("numpy-gemm", reason=_GEMM_REASON, supports=_numpy_supports, wins=_cpu_gemm_wins)
-def _gram_numpy_gemm(ctx: Context, x: Any) -> Any:
-    return _host_gemm(x)
-
-
-@_gram.register(
-    "torch-cpu-syrk",
-    reason=_SYRK_REASON + " (on a zero-copy NumPy view)",
-    supports=_torch_cpu_supports,
+# NumPy arrays and CPU tensors share the code; they differ in when it applies.
+_gram.register("numpy-syrk", reason=_SYRK_REASON, supports=_numpy_supports, wins=_cpu_syrk_wins)(
+    _gram_syrk
+)
+_gram.register("numpy-gemm", reason=_GEMM_REASON, supports=_numpy_supports, wins=_cpu_gemm_wins)(
+    _gram_gemm
+)
+_gram.register(
+    "torch-cpu-syrk", reason=_SYRK_REASON + _VIEW, supports=_torch_cpu_supports,
     wins=_cpu_syrk_wins,
-)
-def _gram_torch_syrk(ctx: Context, x: Any) -> Any:
-    return _on_torch_view(x, _host_syrk)
-
-
-@_gram.register(
-    "torch-cpu-gemm",
-    reason=_GEMM_REASON + " (on a zero-copy NumPy view)",
-    supports=_torch_cpu_supports,
+)(_gram_syrk)  # fmt: skip
+_gram.register(
+    "torch-cpu-gemm", reason=_GEMM_REASON + _VIEW, supports=_torch_cpu_supports,
     wins=_cpu_gemm_wins,
-)
-def _gram_torch_gemm(ctx: Context, x: Any) -> Any:
-    return _on_torch_view(x, _host_gemm)
+)(_gram_gemm)  # fmt: skip
 
 
 @cache

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ._backends import Context, resolve
+from . import _checks
+from ._backends import Context, from_host, host_view, resolve
 from ._dispatch import Op, public
 
 __all__ = ["fit_linear", "predict_linear"]
@@ -185,8 +186,6 @@ def predict_linear(X: Any, w: Any, b: Any, /) -> Any:
     >>> xpkern.predict_linear(np.array([[1.0, 2.0]]), np.array([3.0, 4.0]), 0.5)
     array([11.5])
     """
-    from . import _checks
-
     ctx = resolve(X, w, b)
     xp = ctx.xp
     X = _checks.floating(ctx, ctx.asarray(X), "X", "predict_linear")
@@ -227,15 +226,11 @@ def _small(limit: int) -> Any:
 
 
 def _dtype_ok(X: Any) -> bool:
-    return str(X.dtype).rpartition(".")[2] in ("float32", "float64")
+    return _checks.dtype_name(X.dtype) in ("float32", "float64")
 
 
-def _cpu_supports(ctx: Context, X: Any, *rest: Any) -> str | None:
-    if ctx.backend.name not in ("numpy", "torch") or ctx.device_type != "cpu":
-        return f"needs NumPy arrays or CPU tensors, got {ctx.backend.name} on {ctx.device_type}"
-    if not _dtype_ok(X):
-        return "the kernel takes float32/float64 data"
-    return None
+def _cpu_supports(ctx: Context, X: Any, Y: Any, W: Any, B: Any, *rest: Any) -> str | None:
+    return _checks.host_float_kernel(ctx, X, Y, W, B)
 
 
 @_fit.register(
@@ -245,17 +240,10 @@ def _cpu_supports(ctx: Context, X: Any, *rest: Any) -> str | None:
     wins=_small(CPU_MAX_WORK),
 )
 def _fit_cpu(ctx: Context, X: Any, Y: Any, W: Any, B: Any, lr: float, steps: int) -> Any:
-    from ._backends import torch_cpu_as_numpy
-
-    host = [torch_cpu_as_numpy(a) if ctx.backend.name == "torch" else a for a in (X, Y, W, B)]
-    Xh, Yh, Wh, Bh = (np.ascontiguousarray(a) for a in host)
+    Xh, Yh, Wh, Bh = (np.ascontiguousarray(host_view(ctx, a)) for a in (X, Y, W, B))
     losses = np.empty(steps, dtype=Xh.dtype)
     _cpu_loop()(Xh, Yh, Wh, Bh, Xh.dtype.type(lr), steps, losses)
-    if ctx.backend.name == "torch":
-        import torch
-
-        return torch.from_numpy(Wh), torch.from_numpy(Bh), torch.from_numpy(losses)
-    return Wh, Bh, losses
+    return from_host(ctx, Wh), from_host(ctx, Bh), from_host(ctx, losses)
 
 
 @functools.cache
