@@ -302,25 +302,18 @@ def _cpu_run(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, o
 
     dtype = ew.result_dtype(ctx, args)
     host_args = [_backends.host_view(ctx, a) for a in args]
-    result: Any
-    if ctx.backend.name == "torch":
-        import torch
-
-        result = torch.empty(shape, dtype=dtype)
-        target = result.numpy()
-    else:
-        result = target = np.empty(shape, dtype=dtype)
-    arrays = [a for a in host_args if isinstance(a, np.ndarray | np.generic)]
-    flat = all(np.shape(a) == shape and a.flags.c_contiguous for a in arrays)
-    if flat or not shape:
-        views = [np.reshape(a, -1) if i in _array_slots(host_args) else a
-                 for i, a in enumerate(host_args)]  # fmt: skip
-        view_out = target.reshape(-1)
-    else:
-        views = [np.broadcast_to(a, shape) if i in _array_slots(host_args) else a
-                 for i, a in enumerate(host_args)]  # fmt: skip
-        view_out = target
+    target = np.empty(shape, dtype=_checks.dtype_name(dtype))
+    result = _backends.from_host(ctx, target)
     slots = _array_slots(host_args)
+    # Same-shape contiguous inputs run as one flat loop; others as broadcast views.
+    flat = not shape or all(
+        np.shape(host_args[i]) == shape and host_args[i].flags.c_contiguous for i in slots
+    )
+    view_out = target.reshape(-1) if flat else target
+    views = [
+        (np.reshape(a, -1) if flat else np.broadcast_to(a, shape)) if i in slots else a
+        for i, a in enumerate(host_args)
+    ]
     numbers = literal_types(ctx, args)
     kernel = ew.kernel(
         ("cpu", view_out.ndim, slots, numbers),
