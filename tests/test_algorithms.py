@@ -153,6 +153,7 @@ def test_rbf_kernel_matches_the_formula():
         (lambda: xpkern.mean_var(np.ones(3, dtype=complex)), TypeError, "real numeric dtype"),
         (lambda: xpkern.kmeans(np.ones((3, 2)), 4), ValueError, "1 <= k <= n_samples"),
         (lambda: xpkern.kmeans(np.ones((3, 2)), 0), ValueError, "k must be"),
+        (lambda: xpkern.kmeans(np.ones((2, 0)), 1), ValueError, "at least one feature"),
         (lambda: xpkern.kmeans(np.ones((3, 2)), 2, init="best"), ValueError, "unknown init"),
         (lambda: xpkern.kmeans(np.ones((3, 2)), 2, init=np.ones((3, 2))), ValueError,
          "init must have shape"),

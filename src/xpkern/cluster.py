@@ -117,8 +117,11 @@ def kmeans(
     ctx = resolve(x, init if not isinstance(init, str) else None)
     xp = ctx.xp
     x = _checks.floating(ctx, ctx.asarray(x), "x", "kmeans")
-    if x.ndim != 2:
-        raise ValueError(f"kmeans: x must be 2-D (n_samples, n_features), got {x.shape}")
+    if x.ndim != 2 or x.shape[1] == 0:
+        raise ValueError(
+            f"kmeans: x must be 2-D (n_samples, n_features) with at least one feature, "
+            f"got shape {tuple(x.shape)}"
+        )
     n = x.shape[0]
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n:
         raise ValueError(f"kmeans: k must be an integer with 1 <= k <= n_samples ({n}), got {k!r}")
