@@ -86,6 +86,77 @@ def test_unknown_chunk_sizes_are_refused():
     y = x[x > 3]  # unknown chunk sizes
     with pytest.raises(ValueError, match="unknown chunk sizes"):
         poly(y)
+    m = da.from_array(np.arange(20.0).reshape(10, 2), chunks=5)
+    m = m[m[:, 0] > 3]
+    for call in (xpkern.logsumexp, xpkern.softmax, xpkern.matmul, xpkern.mean_var,
+                 lambda a: xpkern.cdist(a, a), lambda a: xpkern.kmeans(a, 2)):  # fmt: skip
+        with pytest.raises(ValueError, match="unknown chunk sizes"):
+            call(m)
+
+
+def test_chunk_wise_implementations_are_chosen():
+    x = da.from_array(np.ones((100, 8)), chunks=(25, 8))
+    assert xpkern.explain(xpkern.matmul, x.T).impl == "dask-blocks"
+    assert xpkern.explain(xpkern.logsumexp, x, axis=1).impl == "dask-tree"
+    assert xpkern.explain(xpkern.logsumexp, x, axis=1, b=x).impl == "generic"
+    assert xpkern.explain(xpkern.cdist, x, x).impl == "dask-blocks"
+    assert xpkern.explain(xpkern.rbf_kernel, x).impl == "dask-blocks"
+
+
+@pytest.mark.parametrize("axis", [0, 1, None, (0, 1)])
+def test_tree_logsumexp_keeps_edge_values(client, axis):
+    from scipy import special
+
+    x_np = np.random.default_rng(2).standard_normal((600, 30)) * 300
+    x_np[3] = -np.inf
+    x_np[5, 3] = np.inf
+    x_np[7, 2] = np.nan
+    x = da.from_array(x_np, chunks=(100, 7))
+    got = client.compute(xpkern.logsumexp(x, axis=axis, keepdims=True)).result()
+    want = special.logsumexp(x_np, axis=axis, keepdims=True)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_gram_of_column_chunks_moves_only_partials(client):
+    rng = np.random.default_rng(3)
+    x_np = rng.standard_normal((40, 5000))
+    x = da.from_array(x_np, chunks=(40, 500))
+    g = xpkern.matmul(x)
+    assert g.shape == (40, 40) and g.chunks == ((40,), (40,))
+    # Ten chunk Grams feed a sum: no task holds more than one chunk of x.
+    assert sum(1 for k in g.__dask_graph__() if "_stacked" in str(k)) == 10
+    np.testing.assert_allclose(client.compute(g).result(), x_np @ x_np.T, rtol=1e-12)
+
+
+def test_dask_array_of_cupy_chunks():
+    cupy = pytest.importorskip("cupy")
+    try:
+        cupy.cuda.runtime.getDeviceCount()
+    except Exception:
+        pytest.skip("needs a CUDA device")
+    rng = np.random.default_rng(4)
+    x_np = rng.standard_normal((4000, 16)).astype(np.float32)
+    x = da.from_array(cupy.asarray(x_np), chunks=(1000, 16), asarray=False)
+    lazy = {
+        "poly": poly(x),
+        "logsumexp": xpkern.logsumexp(x, axis=1),
+        "gram": xpkern.matmul(x.T),
+        "cdist": xpkern.cdist(x[:500], x[:300]),
+    }
+    from scipy import special
+    from scipy.spatial import distance
+
+    want = {
+        "poly": x_np**2 + 2 * x_np + 1,
+        "logsumexp": special.logsumexp(x_np.astype(np.float64), axis=1),
+        "gram": x_np.astype(np.float64).T @ x_np.astype(np.float64),
+        "cdist": distance.cdist(x_np[:500].astype(np.float64), x_np[:300].astype(np.float64)),
+    }
+    for name, arr in lazy.items():
+        assert isinstance(arr._meta, cupy.ndarray), name
+        got = arr.compute(scheduler="threads")  # CuPy chunks stay on this process's GPU
+        assert isinstance(got, cupy.ndarray), name
+        np.testing.assert_allclose(cupy.asnumpy(got), want[name], rtol=2e-4, atol=2e-3)
 
 
 def test_mixing_dask_with_numpy_is_refused_clearly():

@@ -183,7 +183,7 @@ def resolve(*args: Any) -> Context:
     TypeError
         If the arrays come from different libraries.
     ValueError
-        If the arrays live on different devices.
+        If the arrays live on different devices, or a Dask array has unknown chunk sizes.
     """
     arrays = [a for a in args if backend_of(a) is not None]
     if not arrays:
@@ -207,6 +207,11 @@ def resolve(*args: Any) -> Context:
                 f"inputs live on different devices: {device} and {_device(other)}; "
                 "move one of them explicitly with xpkern.to_backend(..., device=...)"
             )
+    if first_backend.name == "dask" and any(s != s for a in arrays for s in a.shape):
+        raise ValueError(
+            "a Dask array has unknown chunk sizes (NaN in its shape); call "
+            "x.compute_chunk_sizes() first"
+        )
     return Context(_namespace(first), first_backend, device, device_type(first))
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from . import _checks
 from ._backends import Context, from_host, host_view, resolve
-from ._dispatch import Op, public
+from ._dask import only_dask, row_blocks
+from ._dispatch import Op, config, public
 
 __all__ = ["cdist", "rbf_kernel"]
 
@@ -234,3 +235,34 @@ def _pairs_kernel() -> Any:
                 out[i, j] = acc
 
     return pairs
+
+
+# --- Dask: one task per pair of row chunks -------------------------------------------------
+
+
+@_cdist.register(
+    "dask-blocks",
+    reason="one task per pair of row chunks, each chunk pair dispatched in its own library",
+    supports=only_dask,
+)
+def _cdist_dask(ctx: Context, x: Any, y: Any, metric: str) -> Any:
+    return row_blocks(_cdist_block, x, y, x.dtype, metric=metric)
+
+
+@_rbf.register(
+    "dask-blocks",
+    reason="one task per pair of row chunks, each chunk pair dispatched in its own library",
+    supports=only_dask,
+)
+def _rbf_dask(ctx: Context, x: Any, y: Any, gamma: float) -> Any:
+    return row_blocks(_rbf_block, x, y, x.dtype, gamma=gamma)
+
+
+def _cdist_block(x: Any, y: Any, metric: str) -> Any:
+    with config(impl="auto"):  # a choice forced for the Dask array is not the chunks'
+        return cdist(x, y, metric=metric)
+
+
+def _rbf_block(x: Any, y: Any, gamma: float) -> Any:
+    with config(impl="auto"):
+        return rbf_kernel(x, y, gamma=gamma)

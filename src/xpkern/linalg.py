@@ -7,7 +7,7 @@ from typing import Any
 
 from . import _backends
 from ._backends import Context, resolve
-from ._dispatch import Op, public
+from ._dispatch import Op, config, public
 
 __all__ = ["matmul"]
 
@@ -217,7 +217,10 @@ def _torch_cpu_supports(ctx: Context, x: Any) -> str | None:
 def _host_syrk(x: Any) -> Any:
     import numpy as np
 
-    a = np.ascontiguousarray(x)
+    # NumPy hands x @ x.T to syrk when both are views of one buffer, in either memory order;
+    # a transposed view (a column chunk of a tall matrix, say) needs no copy first.
+    fortran = x.ndim == 2 and x.flags.f_contiguous
+    a = x if fortran else np.ascontiguousarray(x)
     return np.matmul(a, np.swapaxes(a, -1, -2))
 
 
@@ -362,3 +365,26 @@ def _gram_cublas(ctx: Context, x: Any) -> Any:
     from . import _cuda
 
     return _cuda.gram_syrk(ctx, x)
+
+
+def _dask_gram_supports(ctx: Context, x: Any) -> str | None:
+    if ctx.backend.name != "dask":
+        return "only for Dask arrays"
+    return None if x.ndim == 2 else "needs a 2-D Dask array"
+
+
+@_gram.register(
+    "dask-blocks",
+    reason="sum of the column chunks' Grams, each formed where its chunk lives (syrk on "
+    "NumPy/CuPy chunks), tree-reduced: only n x n partials travel",
+    supports=_dask_gram_supports,
+)
+def _gram_dask(ctx: Context, x: Any) -> Any:
+    from ._dask import sum_of_column_grams
+
+    return sum_of_column_grams(_chunk_gram, x)
+
+
+def _chunk_gram(chunk: Any) -> Any:
+    with config(impl="auto"):  # a choice forced for the Dask array is not the chunks'
+        return matmul(chunk)

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import _checks
 from ._backends import Context, resolve
-from ._dispatch import Op, public
+from ._dispatch import Op, config, public
 
 __all__ = ["log_softmax", "logsumexp", "softmax"]
 
@@ -37,6 +37,35 @@ def _logsumexp_generic(ctx: Context, x: Any, axes: tuple[int, ...], keepdims: bo
 
 
 _logsumexp = Op("logsumexp", _logsumexp_generic)
+
+
+def _dask_tree_supports(ctx: Context, x: Any, axes: Any, keepdims: bool, b: Any) -> str | None:
+    if ctx.backend.name != "dask":
+        return "only for Dask arrays"
+    if b is not None:
+        return "weights b take the generic path"
+    return None if math.prod(x.shape[a] for a in axes) else "an empty reduction"
+
+
+@_logsumexp.register(
+    "dask-tree",
+    reason="tree reduction: each chunk's logsumexp (its own library's kernel), then the "
+    "logsumexp of those partials; one read of the input",
+    supports=_dask_tree_supports,
+)
+def _logsumexp_dask(ctx: Context, x: Any, axes: tuple[int, ...], keepdims: bool, b: Any) -> Any:
+    import dask.array as da
+
+    # logsumexp is associative: the logsumexp of partial logsumexps is the whole one, and
+    # +-inf and NaN carry through each level as they do in one pass.
+    return da.reduction(x, _partial_lse, _partial_lse, combine=_partial_lse, axis=axes,
+                        keepdims=keepdims, dtype=x.dtype, concatenate=True,
+                        meta=x._meta)  # fmt: skip
+
+
+def _partial_lse(chunk: Any, axis: Any = None, keepdims: bool = False, **_: Any) -> Any:
+    with config(impl="auto"):  # a choice forced for the Dask array is not the chunks'
+        return logsumexp(chunk, axis=axis, keepdims=keepdims)
 
 
 @public(_logsumexp)
