@@ -89,3 +89,73 @@ def test_fit_linear_kernel(m):
     np.testing.assert_allclose(w, want[0], rtol=1e-12)
     np.testing.assert_allclose(b, want[1], rtol=1e-12)
     np.testing.assert_allclose(losses, want[2], rtol=1e-12)
+
+
+def _edge_rows(dtype):
+    rng = np.random.default_rng(2)
+    x = (rng.standard_normal((7, 45)) * 30).astype(dtype)
+    x[1] = -np.inf
+    x[2, 5] = np.inf
+    x[3, 7] = np.nan
+    x[4, :3] = -np.inf
+    x[5, [4, 9]] = np.inf
+    return x
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", ["logsumexp", "softmax", "log_softmax"])
+def test_row_kernels(name, dtype):
+    from xpkern._backends import resolve
+    from xpkern.special import _rows_run
+
+    x = _edge_rows(dtype)
+    for rows in (x, x[:, :1].copy(), x[:1]):
+        with np.errstate(all="ignore"):  # the simulator computes with NumPy scalars
+            got = _rows_run(resolve(rows), rows, name)
+        want = _generic(lambda a: getattr(xpkern, name)(a, axis=-1), rows)
+        assert got.dtype == rows.dtype and got.shape == want.shape
+        rtol = 1e-5 if dtype == "float32" else 1e-12
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol, equal_nan=True)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+
+
+@pytest.mark.parametrize("metric", ["sqeuclidean", "euclidean", "cityblock", "chebyshev", "rbf"])
+def test_pair_kernel(metric):
+    from xpkern._backends import resolve
+    from xpkern.distance import _pairs_cuda
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((70, 19)).astype(np.float32)
+    y = rng.standard_normal((5, 19)).astype(np.float32)
+    x[4, 2] = np.nan
+    y[1] = x[7]
+    with np.errstate(all="ignore"):
+        got = _pairs_cuda(resolve(x), x, y, metric, 0.2, r=2)
+    with xpkern.config(impl="generic"):
+        if metric == "rbf":
+            want = xpkern.rbf_kernel(x, y, gamma=0.2)
+        else:
+            want = xpkern.cdist(x, y, metric=metric)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    if metric != "rbf":
+        assert got[7, 1] == 0.0
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_kmeans_kernels(dtype):
+    from xpkern._backends import resolve
+    from xpkern.cluster import _assign_cuda, _update_cuda, _update_generic
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((1100, 9)).astype(dtype)  # several blocks and tiles
+    centers = x[[0, 50, 100, 150]].copy()
+    ctx = resolve(x)
+    labels, closest = _assign_cuda(ctx, x, centers)
+    d = ((x[:, None, :].astype(np.float64) - centers[None].astype(np.float64)) ** 2).sum(-1)
+    np.testing.assert_array_equal(labels, d.argmin(1))
+    np.testing.assert_allclose(closest, d.min(1), rtol=1e-5)
+    labels[labels == 3] = 2  # an empty cluster keeps its centre
+    moved = _update_cuda(ctx, x, labels, centers)
+    np.testing.assert_allclose(moved, _update_generic(ctx, x, labels, centers), rtol=1e-5)
+    np.testing.assert_array_equal(moved[3], centers[3])

@@ -92,3 +92,70 @@ def test_polyval_on_cuda():
     c = torch.tensor([2.0, -1.0, 0.5], device="cuda", dtype=torch.float64)
     assert xpkern.explain(xpkern.polyval, c, x).impl == "numba-cuda"
     torch.testing.assert_close(xpkern.polyval(c, x), 2 * x**2 - x + 0.5)
+
+
+def test_new_kernels_on_a_side_stream_without_device_sync():
+    _cupy()
+    side = torch.cuda.Stream()
+    with torch.cuda.stream(side):
+        x = torch.randn(512, 300, device="cuda")
+        x.mul_(3.0)  # queued on the side stream: a kernel on another stream would race it
+        got = {
+            "softmax": xpkern.softmax(x),
+            "logsumexp": xpkern.logsumexp(x, axis=-1),
+            "cdist": xpkern.cdist(x, x[:100]),
+            "assign": xpkern.kmeans(x, 4, init=x[:4], max_iter=1)[1],
+        }
+        want = {
+            "softmax": torch.softmax(x, -1),
+            "logsumexp": torch.logsumexp(x, -1),
+            "cdist": torch.cdist(x, x[:100], compute_mode="donot_use_mm_for_euclid_dist"),
+        }
+    side.synchronize()
+    for name, w in want.items():
+        torch.testing.assert_close(got[name], w, rtol=1e-4, atol=1e-4, msg=name)
+    assert got["assign"].shape == (512,)
+    for name in ("softmax", "cdist"):
+        assert xpkern.explain(getattr(xpkern, name), x, *([x] if name == "cdist" else [])).impl \
+            == "numba-cuda"  # fmt: skip
+
+
+@pytest.mark.slow
+def test_indexing_beyond_2_31_elements():
+    _cupy()
+    n = 2**31 + 4099
+    if torch.cuda.mem_get_info()[0] < 5 * n * 4:
+        pytest.skip("needs about 45 GB of free device memory")
+    x = torch.arange(n, device="cuda", dtype=torch.int64).remainder_(1009).to(torch.float32)
+    y = xpkern.elementwise(lambda v: v * 2.0 + 1.0)(x)
+    tail = slice(n - 5000, n)
+    torch.testing.assert_close(y[tail], x[tail] * 2 + 1)
+    torch.testing.assert_close(y[:5000], x[:5000] * 2 + 1)
+    del y
+    rows = x[: (n // 8192) * 8192].view(-1, 8192)  # 262144 rows: offsets past 2^31
+    s = xpkern.softmax(rows)
+    torch.testing.assert_close(s[-3:], torch.softmax(rows[-3:], -1))
+    del s
+    lse = xpkern.logsumexp(rows, axis=-1)
+    torch.testing.assert_close(lse[-3:], torch.logsumexp(rows[-3:], -1))
+
+
+def test_no_device_memory_growth_over_10k_calls():
+    cupy = _cupy()
+    poly = xpkern.elementwise(lambda v: v * v + 1.0)
+    x = torch.rand(1000, device="cuda")
+    c = cupy.random.random(1000, dtype="float32")
+    rows = torch.randn(64, 100, device="cuda")
+    calls = [lambda: poly(x), lambda: poly(c), lambda: xpkern.softmax(rows),
+             lambda: xpkern.cdist(rows, rows), lambda: xpkern.matmul(rows)]  # fmt: skip
+    for call in calls:
+        call()
+    torch.cuda.synchronize()
+    pool = cupy.get_default_memory_pool()
+    before = (torch.cuda.memory_allocated(), pool.used_bytes())
+    for _ in range(2000):
+        for call in calls:
+            call()
+    torch.cuda.synchronize()
+    after = (torch.cuda.memory_allocated(), pool.used_bytes())
+    assert after == before, (before, after)

@@ -7,6 +7,8 @@ on a stream of our own, and never with a device-wide synchronisation.
 from __future__ import annotations
 
 import contextlib
+import math
+import threading
 from collections.abc import Iterator
 from functools import cache, lru_cache
 from typing import Any
@@ -143,6 +145,11 @@ def _max_blocks() -> int:
     return sms * _BLOCKS_PER_SM
 
 
+def multiprocessors() -> int:
+    """Streaming multiprocessors of the current device (132 on an H100 SXM)."""
+    return _max_blocks() // _BLOCKS_PER_SM
+
+
 def _blocks(n: int) -> int:
     return max(1, min(-(-n // _THREADS), _max_blocks()))
 
@@ -222,7 +229,10 @@ def _numba_type(a: Any) -> Any:
     types: Any = numba.types
     if _is_array(a):
         dtype = np.dtype(dtype_name(a.dtype))
-        return types.Array(numba.from_dtype(dtype), 1, "C")
+        return types.Array(numba.from_dtype(dtype), max(1, len(a.shape)), "C")
+    if isinstance(a, np.generic):
+        scalar_dtype: Any = a.dtype
+        return numba.from_dtype(scalar_dtype)
     if isinstance(a, bool | int):
         return types.int64
     return types.float64
@@ -231,6 +241,8 @@ def _numba_type(a: Any) -> Any:
 def _scalar_arg(a: Any) -> Any:
     import numpy as np
 
+    if isinstance(a, np.generic):
+        return a
     return np.int64(a) if isinstance(a, bool | int) else np.float64(a)
 
 
@@ -266,23 +278,27 @@ class _Launcher:
         self.cupy_fn = module.get_function(entry.group(1))
 
     def __call__(self, ctx: Context, n: int, args: list[Any]) -> None:
-        blocks = _blocks(n)
+        self.launch(ctx, (_blocks(n),), (_THREADS,), args)
+
+    def launch(self, ctx: Context, grid: tuple[int, ...], block: tuple[int, ...],
+               args: list[Any], shared: int = 0) -> None:  # fmt: skip
+        """Launch on the caller's stream with ``shared`` bytes of dynamic shared memory."""
         if self.cupy_fn is not None:
             packed: list[Any] = []
             for a in args:
                 packed.extend(_pack_array(a) if _is_array(a) else [_scalar_arg(a)])
-            with on_caller_stream(ctx, args[0]) as cupy:
-                self.cupy_fn((blocks,), (_THREADS,), tuple(packed),
-                             stream=cupy.cuda.get_current_stream())  # fmt: skip
+            with on_caller_stream(ctx, _first_array(args)) as cupy:
+                self.cupy_fn(grid, block, tuple(packed), stream=cupy.cuda.get_current_stream(),
+                             shared_mem=shared)  # fmt: skip
             return
         import warnings
 
         from numba import cuda
 
-        stream = cuda.default_stream() if simulated() else _numba_stream(ctx, args[0])
+        stream = cuda.default_stream() if simulated() else _numba_stream(ctx, _first_array(args))
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*Grid size.*")
-            self.numba_fn[blocks, _THREADS, stream](*args)
+            self.numba_fn[grid, block, stream, shared](*args)
 
 
 def _numba_performance_warning() -> type[Warning]:
@@ -298,15 +314,19 @@ def _backends_cupy() -> bool:
 
 
 def _pack_array(a: Any) -> list[Any]:
-    # numba's data model for a 1-D C array kernel argument:
-    # meminfo, parent, nitems, itemsize, data, shape[0], strides[0]
+    # numba's data model for a C array kernel argument:
+    # meminfo, parent, nitems, itemsize, data, shape[0..ndim), strides[0..ndim) (bytes)
     import numpy as np
 
-    n = int(a.shape[0])
-    itemsize = int(a.element_size()) if hasattr(a, "element_size") else int(a.itemsize)
+    itemsize = _itemsize(a)
+    shape = tuple(int(s) for s in a.shape) or (1,)
+    if hasattr(a, "stride"):
+        strides = tuple(int(s) * itemsize for s in a.stride()) or (itemsize,)
+    else:
+        strides = tuple(int(s) for s in a.strides) or (itemsize,)
     null = np.uint64(0)
-    return [null, null, np.int64(n), np.int64(itemsize), np.uint64(_pointer(a)), np.int64(n),
-            np.int64(itemsize)]  # fmt: skip
+    return [null, null, np.int64(math.prod(shape)), np.int64(itemsize), np.uint64(_pointer(a)),
+            *(np.int64(s) for s in shape), *(np.int64(s) for s in strides)]  # fmt: skip
 
 
 def _numba_stream(ctx: Context, x: Any) -> Any:
@@ -349,6 +369,8 @@ def _empty(ctx: Context, shape: Any, dtype: Any, like: Any) -> Any:
         import torch
 
         return torch.empty(shape, dtype=dtype, device=like.device)
+    if ctx.backend.name != "cupy":  # NumPy arrays in the CUDA simulator
+        return ctx.xp.empty(shape, dtype=dtype)
     import cupy
 
     with cupy.cuda.Device(like.device.id):
@@ -475,6 +497,50 @@ def _itemsize(a: Any) -> int:
 def fast_signature(args: Any) -> tuple[Any, ...]:
     """What must be equal between two calls for one FastCall to serve both."""
     return tuple((type(a), a.dtype, str(a.device)) if _is_array(a) else type(a) for a in args)
+
+
+class Kernel:
+    """A kernel given as numba-cuda source text (defining ``kernel``), compiled once per
+    argument signature and device, launched on the caller's stream."""
+
+    def __init__(self, source: str, tag: str) -> None:
+        self.source, self.tag = source, tag
+        self.launchers: dict[Any, _Launcher] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, ctx: Context, grid: tuple[int, ...], block: tuple[int, ...],
+                 args: list[Any], shared: int = 0) -> None:  # fmt: skip
+        types_ = [_numba_type(a) for a in args]
+        key = (*(str(t) for t in types_), str(ctx.device))
+        launcher = self.launchers.get(key)
+        if launcher is None:
+            with self.lock:
+                launcher = self.launchers.get(key)
+                if launcher is None:
+                    from .elementwise import load_module
+
+                    module, _ = load_module(self.source, self.tag)
+                    launcher = self.launchers[key] = _Launcher(module.kernel, types_)
+        launcher.launch(ctx, grid, block, args, shared)
+
+
+def empty(ctx: Context, shape: Any, dtype: Any, like: Any) -> Any:
+    """An uninitialised array of ``like``'s library on its device."""
+    return _empty(ctx, shape, dtype, like)
+
+
+def kernel_supports(ctx: Context, *arrays: Any) -> str | None:
+    """Why a CUDA kernel cannot take these arrays, or None: CUDA arrays of float32/float64
+    that need no grad, and a working numba-cuda."""
+    blocked = _on_cuda(ctx)
+    if blocked:
+        return blocked
+    for a in arrays:
+        if getattr(a, "requires_grad", False):
+            return "an input requires grad: the generic path keeps autograd working"
+        if dtype_name(a.dtype) not in ("float32", "float64"):
+            return "the kernel takes float32/float64 inputs"
+    return _engine_problem()
 
 
 # --- polyval ------------------------------------------------------------------------------

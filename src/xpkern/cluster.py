@@ -50,7 +50,7 @@ def _plus_plus(ctx: Context, x: Any, k: int, rng: np.random.Generator) -> Any:
     return centers
 
 
-def _update(ctx: Context, x: Any, labels: Any, centers: Any) -> Any:
+def _update_generic(ctx: Context, x: Any, labels: Any, centers: Any) -> Any:
     # Means per cluster through a one-hot product (the Array API has no scatter-add); an
     # empty cluster keeps its centre.
     xp = ctx.xp
@@ -60,6 +60,18 @@ def _update(ctx: Context, x: Any, labels: Any, centers: Any) -> Any:
     sums = xp.matmul(xp.matrix_transpose(onehot), x)
     safe = xp.where(counts > 0, counts, xp.ones_like(counts))
     return xp.where(counts[:, None] > 0, sums / safe[:, None], centers)
+
+
+_update = Op("kmeans_update", _update_generic)
+
+
+def lloyd_step(ctx: Context, x: Any, labels: Any, centers: Any) -> tuple[Any, Any, Any, float]:
+    """One Lloyd iteration: new centres, their labels and distances, and the centre shift."""
+    xp = ctx.xp
+    moved = _update(ctx, x, labels, centers)
+    shift = float(xp.sum((moved - centers) ** 2))
+    labels, closest = _assign(ctx, x, moved)
+    return moved, labels, closest, shift
 
 
 @public(_assign)
@@ -136,10 +148,7 @@ def kmeans(
     threshold = tol * float(xp.mean(xp.var(x, axis=0))) if n else 0.0
     labels, closest = _assign(ctx, x, centers)
     for _ in range(max_iter):
-        moved = _update(ctx, x, labels, centers)
-        shift = float(xp.sum((moved - centers) ** 2))
-        centers = moved
-        labels, closest = _assign(ctx, x, centers)
+        centers, labels, closest, shift = lloyd_step(ctx, x, labels, centers)
         if shift <= threshold:
             break
     return centers, labels, xp.sum(closest)
@@ -210,3 +219,196 @@ def _assign_kernel() -> Any:
             closest[i] = best
 
     return assign
+
+
+# --- CUDA: assignment without the n x k matrix, and a deterministic update ------------------
+#
+# Assignment: one thread per row, the centres in shared memory, exact differences; the n x k
+# distance matrix is never formed. Update: each block sums its own contiguous run of rows per
+# (cluster, feature) in a fixed order, then one block per cluster adds the blocks' partial
+# sums in a fixed tree. No atomics, so a seed gives the same centres on every run.
+
+_ASSIGN_SOURCE = """
+import math
+import numba
+from numba import cuda
+
+
+def kernel(x, c, labels, closest):
+    cs = cuda.shared.array(0, numba.{dtype})
+    k = c.shape[0]
+    for t in range(cuda.threadIdx.x, k * {D}, cuda.blockDim.x):
+        cs[t] = c[t // {D}, t % {D}]
+    cuda.syncthreads()
+    p = cuda.local.array({D}, numba.{dtype})
+    for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
+        for t in range({D}):
+            p[t] = x[i, t]
+        best = numba.{dtype}(math.inf)
+        arg = 0
+        for j in range(k):
+            acc = numba.{dtype}(0.0)
+            for t in range({D}):
+                diff = p[t] - cs[j * {D} + t]
+                acc += diff * diff
+            # The first NaN wins, as argmin and min do on a NaN row.
+            if acc < best or (acc != acc and best == best):
+                best = acc
+                arg = j
+        labels[i] = arg
+        closest[i] = best
+"""
+
+_PARTIAL_SOURCE = """
+import numba
+from numba import cuda
+
+
+def kernel(x, labels, partial):
+    xs = cuda.shared.array(({P}, {D}), numba.{dtype})
+    ls = cuda.shared.array({P}, numba.int64)
+    acc = cuda.local.array({S}, numba.{dtype})
+    tid = cuda.threadIdx.x
+    n = x.shape[0]
+    k = partial.shape[1]
+    zero = numba.{dtype}(0.0)
+    one = numba.{dtype}(1.0)
+    for s in range({S}):
+        acc[s] = zero
+    per_block = (n + cuda.gridDim.x - 1) // cuda.gridDim.x
+    start = cuda.blockIdx.x * per_block
+    stop = min(n, start + per_block)
+    for base in range(start, stop, {P}):
+        for t in range(tid, {P} * {D}, {T}):
+            i = t // {D}
+            xs[i, t - i * {D}] = x[base + i, t - i * {D}] if base + i < stop else zero
+        for t in range(tid, {P}, {T}):
+            ls[t] = labels[base + t] if base + t < stop else -1
+        cuda.syncthreads()
+        for s in range({S}):
+            slot = tid + {T} * s
+            c = slot // ({D} + 1)
+            j = slot - c * ({D} + 1)
+            if c < k:
+                a = acc[s]
+                if j < {D}:
+                    for i in range({P}):
+                        a += xs[i, j] if ls[i] == c else zero
+                else:
+                    for i in range({P}):
+                        a += one if ls[i] == c else zero
+                acc[s] = a
+        cuda.syncthreads()
+    for s in range({S}):
+        slot = tid + {T} * s
+        c = slot // ({D} + 1)
+        if c < k:
+            partial[cuda.blockIdx.x, c, slot - c * ({D} + 1)] = acc[s]
+"""
+
+_FINISH_SOURCE = """
+import numba
+from numba import cuda
+
+
+def kernel(partial, centers, moved):
+    red = cuda.shared.array((32, {D} + 1), numba.{dtype})
+    c = cuda.blockIdx.x
+    tid = cuda.threadIdx.x
+    zero = numba.{dtype}(0.0)
+    for j in range({D} + 1):
+        red[tid, j] = zero
+    for b in range(tid, partial.shape[0], 32):
+        for j in range({D} + 1):
+            red[tid, j] += partial[b, c, j]
+    cuda.syncthreads()
+    half = 16
+    while half > 0:
+        if tid < half:
+            for j in range({D} + 1):
+                red[tid, j] += red[tid + half, j]
+        cuda.syncthreads()
+        half //= 2
+    count = red[0, {D}]
+    for j in range(tid, {D}, 32):
+        moved[c, j] = red[0, j] / count if count > zero else centers[c, j]
+"""
+
+_KMEANS_KERNELS: dict[Any, Any] = {}
+_UPDATE_THREADS = 256
+_MAX_FEATURES = 64
+
+
+def _kernel(name: str, source: str, x: Any, **sizes: int) -> Any:
+    from . import _cuda
+
+    dtype = _checks.dtype_name(x.dtype)
+    key = (name, dtype, *sorted(sizes.items()))
+    if key not in _KMEANS_KERNELS:
+        source = source.replace("{dtype}", dtype)
+        for k, v in sizes.items():
+            source = source.replace("{" + k + "}", str(v))
+        _KMEANS_KERNELS[key] = _cuda.Kernel(source, f"cuda_kmeans_{name}")
+    return _KMEANS_KERNELS[key]
+
+
+def _cuda_supports(ctx: Context, x: Any, centers: Any, *rest: Any) -> str | None:
+    from . import _cuda
+
+    blocked = _cuda.kernel_supports(ctx, x, centers)
+    if blocked:
+        return blocked
+    k, d = centers.shape
+    if d > _MAX_FEATURES:
+        return f"more than {_MAX_FEATURES} features"
+    if k * d * x.dtype.itemsize > _cuda.SHARED_BYTES or k * (d + 1) > 16 * _UPDATE_THREADS:
+        return "too many centres for shared memory"
+    if not (_cuda._contiguous(x) and _cuda._contiguous(centers)):
+        return "the kernel needs C-contiguous inputs"
+    return None if x.shape[0] else "no rows"
+
+
+def _itemsize(x: Any) -> int:
+    return 4 if _checks.dtype_name(x.dtype) == "float32" else 8
+
+
+@_assign.register(
+    "numba-cuda",
+    reason="one CUDA thread per row, the centres in shared memory: no n x k distance matrix",
+    supports=_cuda_supports,
+)
+def _assign_cuda(ctx: Context, x: Any, centers: Any) -> tuple[Any, Any]:
+    from . import _cuda
+
+    n, d = (int(s) for s in x.shape)
+    labels = _cuda.empty(ctx, (n,), ctx.xp.int64, x)
+    closest = _cuda.empty(ctx, (n,), x.dtype, x)
+    blocks = min(-(-n // 256), 4 * _cuda.multiprocessors())
+    shared = int(centers.shape[0]) * d * _itemsize(x)
+    _kernel("assign", _ASSIGN_SOURCE, x, D=d)(
+        ctx, (blocks,), (256,), [x, centers, labels, closest], shared=shared
+    )
+    return labels, closest
+
+
+@_update.register(
+    "numba-cuda",
+    reason="per-block partial sums in a fixed order, then a fixed tree per cluster: "
+    "deterministic, no one-hot matrix",
+    supports=lambda ctx, x, labels, centers: _cuda_supports(ctx, x, centers),
+)
+def _update_cuda(ctx: Context, x: Any, labels: Any, centers: Any) -> Any:
+    from . import _cuda
+
+    n, d = (int(s) for s in x.shape)
+    k = int(centers.shape[0])
+    tile = max(32, 2048 // d)  # rows per shared-memory tile: 8 KiB of float32 x
+    blocks = max(1, min(-(-n // tile), 2 * _cuda.multiprocessors()))
+    slots = -(-k * (d + 1) // _UPDATE_THREADS)
+    partial = _cuda.empty(ctx, (blocks, k, d + 1), x.dtype, x)
+    _kernel("partial", _PARTIAL_SOURCE, x, D=d, P=tile, S=slots, T=_UPDATE_THREADS)(
+        ctx, (blocks,), (_UPDATE_THREADS,), [x, labels, partial]
+    )
+    moved = _cuda.empty(ctx, (k, d), x.dtype, x)
+    _kernel("finish", _FINISH_SOURCE, x, D=d)(ctx, (k,), (32,), [partial, centers, moved])
+    return moved

@@ -166,3 +166,156 @@ def log_softmax(x: Any, /, *, axis: Any = -1) -> Any:
     axes = _checks.axes(axis, x.ndim, "log_softmax")
     with _checks.quiet(ctx):
         return _log_softmax(ctx, x, axes)
+
+
+# --- CUDA: one block per row -----------------------------------------------------------------
+#
+# Each thread folds its share of a row into a running (max, sum of exp(x - max)) pair; the
+# pairs meet in a tree in shared memory, and a row costs one read (a second,
+# mostly from L2, for softmax's write). The pair merge keeps SciPy's edge cases: -inf terms
+# count 0, a +inf gives +inf, a NaN gives NaN.
+
+_ROWS_SOURCE = """
+import math
+import numba
+from numba import cuda
+
+NEG = -math.inf
+
+
+@cuda.jit(device=True, inline=True)
+def merge(m1, s1, m2, s2):
+    if m1 != m1 or m2 != m2:
+        return m1 + m2, s1 + s2
+    if m1 == m2:
+        return m1, s1 + s2
+    if m1 > m2:
+        return m1, s1 + s2 * math.exp(m2 - m1)
+    return m2, s1 * math.exp(m1 - m2) + s2
+
+
+@cuda.jit(device=True, inline=True)
+def log0(s):
+    # log(0) = -inf as on the GPU (the simulator's math.log raises instead).
+    return math.log(s) if s > 0 else NEG
+
+
+def kernel(x, out):
+    ms = cuda.shared.array({threads}, numba.{dtype})
+    ss = cuda.shared.array({threads}, numba.{dtype})
+    tid = cuda.threadIdx.x
+    n = x.shape[1]
+    one = numba.{dtype}(1.0)
+    zero = numba.{dtype}(0.0)
+    for row in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
+        m = numba.{dtype}(NEG)
+        s = zero
+        for j in range(tid, n, cuda.blockDim.x):
+            v = x[row, j]
+            m, s = merge(m, s, v, zero if v == NEG else one)
+        ms[tid] = m
+        ss[tid] = s
+        cuda.syncthreads()
+        half = cuda.blockDim.x // 2
+        while half > 0:
+            if tid < half:
+                m, s = merge(ms[tid], ss[tid], ms[tid + half], ss[tid + half])
+                ms[tid] = m
+                ss[tid] = s
+            cuda.syncthreads()
+            half //= 2
+        m = ms[0]
+        s = ss[0]
+        cuda.syncthreads()
+{finish}
+"""
+
+_FINISH = {
+    "logsumexp": """
+        if tid == 0:
+            out[row, 0] = m + log0(s)
+""",
+    "softmax": """
+        finite = m - m == zero
+        scale = one / s
+        for j in range(tid, n, cuda.blockDim.x):
+            out[row, j] = math.exp(x[row, j] - m) * scale if finite else m - m
+""",
+    "log_softmax": """
+        total = m + log0(s)
+        for j in range(tid, n, cuda.blockDim.x):
+            out[row, j] = x[row, j] - total
+""",
+}
+
+
+def _rows_kernel(name: str, dtype: str) -> Any:
+    from . import _cuda
+
+    key = (name, dtype)
+    if key not in _ROW_KERNELS:
+        source = (_ROWS_SOURCE.replace("{dtype}", dtype).replace("{finish}", _FINISH[name])
+                  .replace("{threads}", str(_ROW_THREADS)))  # fmt: skip
+        _ROW_KERNELS[key] = _cuda.Kernel(source, f"cuda_rows_{name}")
+    return _ROW_KERNELS[key]
+
+
+_ROW_KERNELS: dict[Any, Any] = {}
+
+
+def _rows_supports(ctx: Context, x: Any, axes: tuple[int, ...], *rest: Any) -> str | None:
+    from . import _cuda
+
+    blocked = _cuda.kernel_supports(ctx, x)
+    if blocked:
+        return blocked
+    if axes != (x.ndim - 1,) or x.ndim == 0:
+        return "the kernel reduces the last axis only"
+    if not _cuda._contiguous(x):
+        return "the kernel needs a C-contiguous array"
+    if x.size == 0:
+        return "an empty array"
+    return None
+
+
+def _rows_run(ctx: Context, x: Any, name: str) -> Any:
+    from . import _cuda
+
+    n = int(x.shape[-1])
+    rows = x.reshape(-1, n)
+    width = 1 if name == "logsumexp" else n
+    out = _cuda.empty(ctx, (int(rows.shape[0]), width), x.dtype, x)
+    threads = 32  # a power of two, for the tree in shared memory
+    while threads < _ROW_THREADS and threads * _ROW_ITEMS < n:
+        threads *= 2
+    grid = min(int(rows.shape[0]), _ROW_GRID)
+    _rows_kernel(name, _checks.dtype_name(x.dtype))(ctx, (grid,), (threads,), [rows, out])
+    return out.reshape(tuple(x.shape[:-1]) + ((n,) if name != "logsumexp" else ()))
+
+
+_ROW_THREADS = 256  # threads per row's block; short rows get fewer (>= 32)
+_ROW_ITEMS = 4  # elements per thread before a row gets more threads
+_ROW_GRID = 65535 * 16  # rows beyond this are looped over by the blocks
+
+_CUDA_REASON = "one CUDA block per row: one read of the input, no temporaries"
+
+
+def _lse_rows_supports(ctx: Context, x: Any, axes: Any, keepdims: bool, b: Any) -> str | None:
+    return _rows_supports(ctx, x, axes) or ("weights b take the generic path" if b is not None
+                                            else None)  # fmt: skip
+
+
+@_logsumexp.register("numba-cuda", reason=_CUDA_REASON, supports=_lse_rows_supports)
+def _logsumexp_cuda(ctx: Context, x: Any, axes: tuple[int, ...], keepdims: bool, b: Any) -> Any:
+    out = _rows_run(ctx, x, "logsumexp")
+    return out[..., None] if keepdims else out
+
+
+@_softmax.register("numba-cuda", reason=_CUDA_REASON, supports=_rows_supports)
+def _softmax_cuda(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
+    return _rows_run(ctx, x, "softmax")
+
+
+@_log_softmax.register("numba-cuda", reason=_CUDA_REASON, supports=_rows_supports)
+def _log_softmax_cuda(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
+    return _rows_run(ctx, x, "log_softmax")
