@@ -213,7 +213,9 @@ def elementwise_wins(ctx: Context, ew: Any, args: Any, shape: Any, out: Any) -> 
 
 
 def _is_array(a: Any) -> bool:
-    return hasattr(a, "shape") and hasattr(a, "dtype")
+    import numpy as np
+
+    return hasattr(a, "shape") and hasattr(a, "dtype") and not isinstance(a, np.generic)
 
 
 def _contiguous(a: Any) -> bool:
