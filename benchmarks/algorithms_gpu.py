@@ -16,7 +16,7 @@ from typing import Any
 
 import xpkern
 from benchmarks._harness import arguments, measure, save
-from xpkern import cluster, distance
+from xpkern import cluster, distance, special
 from xpkern._backends import resolve
 
 COLUMNS = ["case", "impl", "ms", "ratio", "vs", "max_abs_err"]
@@ -40,6 +40,11 @@ def _rows_cases(torch: Any, n: int, rows: list[dict], repeat: int) -> None:
                 err = float((fn(x, axis=-1).double() - want).abs().max())
             rows.append({"case": f"{name} {n}x{n} f32", "impl": impl, "ms": 1e3 * t,
                          "ratio": t / copy, "vs": "copy", "max_abs_err": err})  # fmt: skip
+        for items in (4, 8, 32):  # elements per thread; the default is special._ROW_ITEMS
+            t = measure(lambda name=name, items=items: special._rows_run(resolve(x), x, name,
+                        items=items), sync, repeat=repeat)  # fmt: skip
+            rows.append({"case": f"{name} {n}x{n} f32", "impl": f"numba-cuda items={items}",
+                         "ms": 1e3 * t, "ratio": t / copy, "vs": "copy"})  # fmt: skip
         t = measure(lambda peer=peer: peer(x, -1), sync, repeat=repeat)
         rows.append({"case": f"{name} {n}x{n} f32", "impl": f"torch.{name}", "ms": 1e3 * t,
                      "ratio": t / copy, "vs": "copy"})  # fmt: skip
@@ -55,13 +60,15 @@ def _pair_cases(torch: Any, n: int, rows: list[dict], repeat: int) -> None:
     err = float((torch.cdist(x, y).double() - exact).abs().max())
     case = f"cdist {n}x{n}x64 f32"
     rows.append({"case": case, "impl": "torch.cdist", "ms": 1e3 * peer, "max_abs_err": err})
-    for r in (4, 8):
-        t = measure(lambda r=r: distance._pairs_cuda(ctx, x, y, "euclidean", 0.0, r=r), sync,
-                    repeat=repeat)  # fmt: skip
-        got = distance._pairs_cuda(ctx, x, y, "euclidean", 0.0, r=r)
-        rows.append({"case": case, "impl": f"numba-cuda r={r}", "ms": 1e3 * t, "ratio": peer / t,
-                     "vs": "torch.cdist (speed-up)",
-                     "max_abs_err": float((got.double() - exact).abs().max())})  # fmt: skip
+    variants = {
+        xpkern.explain(xpkern.cdist, x, y).impl: lambda: xpkern.cdist(x, y),
+        "tiled direct kernel (r=4)": lambda: distance._pairs_cuda(ctx, x, y, "euclidean", 0.0),
+    }
+    for impl, call in variants.items():
+        t = measure(call, sync, repeat=repeat)
+        err = float((call().double() - exact).abs().max())
+        rows.append({"case": case, "impl": impl, "ms": 1e3 * t, "ratio": peer / t,
+                     "vs": "torch.cdist (speed-up)", "max_abs_err": err})  # fmt: skip
     gamma = 1.0 / 64
     exact_k = torch.exp(-gamma * exact**2)
     peer = measure(lambda: torch.exp(-gamma * torch.cdist(x, y) ** 2), sync, repeat=repeat)
@@ -90,6 +97,13 @@ def _kmeans_cases(torch: Any, n: int, rows: list[dict], repeat: int) -> None:
     with xpkern.config(impl="generic"):
         plain = cluster.lloyd_step(ctx, x, labels, centers)
     same = float((fused[1] == plain[1]).double().mean())
+    for part, call in {
+        "assign": lambda: cluster._assign(ctx, x, centers),
+        "update": lambda: cluster._update(ctx, x, labels, centers),
+    }.items():
+        t = measure(call, sync, repeat=repeat)
+        rows.append({"case": f"kmeans {part} {n}x16 k=64 f32", "impl": "numba-cuda",
+                     "ms": 1e3 * t})  # fmt: skip
     case = f"kmeans Lloyd step {n}x16 k=64 f32"
     rows.append({"case": case, "impl": "generic", "ms": 1e3 * times["generic"]})
     rows.append({"case": case, "impl": "numba-cuda", "ms": 1e3 * times["auto"],

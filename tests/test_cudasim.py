@@ -102,16 +102,24 @@ def _edge_rows(dtype):
     return x
 
 
+# The simulator computes with NumPy scalars in threads of its own: inf - inf warns there.
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", ["logsumexp", "softmax", "log_softmax"])
 def test_row_kernels(name, dtype):
     from xpkern._backends import resolve
-    from xpkern.special import _rows_run
+    from xpkern.special import _rows_kernel, _rows_run
 
     x = _edge_rows(dtype)
-    for rows in (x, x[:, :1].copy(), x[:1]):
+    for rows, items in ((x, 16), (x[:, :1].copy(), 16), (x[:1], 16), (x, 1), (x, 0)):
         with np.errstate(all="ignore"):  # the simulator computes with NumPy scalars
-            got = _rows_run(resolve(rows), rows, name)
+            if items:  # registers: 45 = 32 threads x 2 items, or 64 threads x 1 item
+                got = _rows_run(resolve(rows), rows, name, items=items)
+            else:  # the long-row kernel
+                kernel = _rows_kernel(name, dtype, 32, 0)
+                got = np.empty((7, 1 if name == "logsumexp" else 45), dtype=dtype)
+                kernel(resolve(rows), (3,), (32,), [rows, got])
+                got = got[:, 0] if name == "logsumexp" else got
         want = _generic(lambda a: getattr(xpkern, name)(a, axis=-1), rows)
         assert got.dtype == rows.dtype and got.shape == want.shape
         rtol = 1e-5 if dtype == "float32" else 1e-12
@@ -119,6 +127,7 @@ def test_row_kernels(name, dtype):
         np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("metric", ["sqeuclidean", "euclidean", "cityblock", "chebyshev", "rbf"])
 def test_pair_kernel(metric):
     from xpkern._backends import resolve
@@ -159,3 +168,27 @@ def test_kmeans_kernels(dtype):
     moved = _update_cuda(ctx, x, labels, centers)
     np.testing.assert_allclose(moved, _update_generic(ctx, x, labels, centers), rtol=1e-5)
     np.testing.assert_array_equal(moved[3], centers[3])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("metric", ["sqeuclidean", "euclidean", "rbf"])
+def test_gemm_pair_kernel_refines_cancelling_pairs(metric):
+    from xpkern._backends import resolve
+    from xpkern.distance import _gemm_cuda
+
+    rng = np.random.default_rng(5)
+    x = (1000.0 + rng.standard_normal((40, 6)) * 1e-3).astype(np.float32)  # all cancel
+    x[:20] = rng.standard_normal((20, 6))  # these do not
+    x[3, 1] = np.inf
+    x[5, 2] = np.nan
+    y = x[:9].copy()
+    got = _gemm_cuda(resolve(x), x, y, metric, 0.3)
+    with xpkern.config(impl="generic"):
+        if metric == "rbf":
+            want = xpkern.rbf_kernel(x, y, gamma=0.3)
+        else:
+            want = xpkern.cdist(x, y, metric=metric)
+    np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    if metric != "rbf":
+        assert np.all(np.diag(got[:9])[[0, 1, 2, 4, 6, 7, 8]] == 0.0)

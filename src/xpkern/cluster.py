@@ -228,7 +228,15 @@ def _assign_kernel() -> Any:
 # (cluster, feature) in a fixed order, then one block per cluster adds the blocks' partial
 # sums in a fixed tree. No atomics, so a seed gives the same centres on every run.
 
-_ASSIGN_SOURCE = """
+
+def _assign_source(d: int, dtype: str) -> str:
+    # The row's features live in registers (one variable each); the centres in shared memory.
+    load = "\n".join(f"        p{t} = x[i, {t}]" for t in range(d))
+    dist = "\n".join(
+        f"            q = p{t} - cs[base + {t}]\n            acc {'+=' if t else '='} q * q"
+        for t in range(d)
+    )
+    return f"""
 import math
 import numba
 from numba import cuda
@@ -237,20 +245,16 @@ from numba import cuda
 def kernel(x, c, labels, closest):
     cs = cuda.shared.array(0, numba.{dtype})
     k = c.shape[0]
-    for t in range(cuda.threadIdx.x, k * {D}, cuda.blockDim.x):
-        cs[t] = c[t // {D}, t % {D}]
+    for t in range(cuda.threadIdx.x, k * {d}, cuda.blockDim.x):
+        cs[t] = c[t // {d}, t % {d}]
     cuda.syncthreads()
-    p = cuda.local.array({D}, numba.{dtype})
     for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
-        for t in range({D}):
-            p[t] = x[i, t]
+{load}
         best = numba.{dtype}(math.inf)
         arg = 0
         for j in range(k):
-            acc = numba.{dtype}(0.0)
-            for t in range({D}):
-                diff = p[t] - cs[j * {D} + t]
-                acc += diff * diff
+            base = j * {d}
+{dist}
             # The first NaN wins, as argmin and min do on a NaN row.
             if acc < best or (acc != acc and best == best):
                 best = acc
@@ -259,51 +263,39 @@ def kernel(x, c, labels, closest):
         closest[i] = best
 """
 
+
 _PARTIAL_SOURCE = """
 import numba
 from numba import cuda
 
 
 def kernel(x, labels, partial):
-    xs = cuda.shared.array(({P}, {D}), numba.{dtype})
-    ls = cuda.shared.array({P}, numba.int64)
-    acc = cuda.local.array({S}, numba.{dtype})
+    acc = cuda.shared.array({G} * {K} * ({D} + 1), numba.{dtype})
     tid = cuda.threadIdx.x
+    g = tid // ({D} + 1)
+    j = tid - g * ({D} + 1)
     n = x.shape[0]
-    k = partial.shape[1]
     zero = numba.{dtype}(0.0)
     one = numba.{dtype}(1.0)
-    for s in range({S}):
-        acc[s] = zero
+    for t in range(tid, {G} * {K} * ({D} + 1), cuda.blockDim.x):
+        acc[t] = zero
+    cuda.syncthreads()
     per_block = (n + cuda.gridDim.x - 1) // cuda.gridDim.x
     start = cuda.blockIdx.x * per_block
     stop = min(n, start + per_block)
-    for base in range(start, stop, {P}):
-        for t in range(tid, {P} * {D}, {T}):
-            i = t // {D}
-            xs[i, t - i * {D}] = x[base + i, t - i * {D}] if base + i < stop else zero
-        for t in range(tid, {P}, {T}):
-            ls[t] = labels[base + t] if base + t < stop else -1
-        cuda.syncthreads()
-        for s in range({S}):
-            slot = tid + {T} * s
-            c = slot // ({D} + 1)
-            j = slot - c * ({D} + 1)
-            if c < k:
-                a = acc[s]
-                if j < {D}:
-                    for i in range({P}):
-                        a += xs[i, j] if ls[i] == c else zero
-                else:
-                    for i in range({P}):
-                        a += one if ls[i] == c else zero
-                acc[s] = a
-        cuda.syncthreads()
-    for s in range({S}):
-        slot = tid + {T} * s
-        c = slot // ({D} + 1)
-        if c < k:
-            partial[cuda.blockIdx.x, c, slot - c * ({D} + 1)] = acc[s]
+    # Group g owns rows start + g, start + g + G, ... and its own accumulator; lane j its
+    # feature (the last lane counts). Each sum runs in a fixed order: no atomics.
+    if g < {G}:
+        own = g * {K} * ({D} + 1) + j
+        for i in range(start + g, stop, {G}):
+            acc[own + labels[i] * ({D} + 1)] += x[i, j] if j < {D} else one
+    cuda.syncthreads()
+    for t in range(tid, {K} * ({D} + 1), cuda.blockDim.x):
+        total = zero
+        for h in range({G}):
+            total += acc[h * {K} * ({D} + 1) + t]
+        c = t // ({D} + 1)
+        partial[cuda.blockIdx.x, c, t - c * ({D} + 1)] = total
 """
 
 _FINISH_SOURCE = """
@@ -333,9 +325,8 @@ def kernel(partial, centers, moved):
     for j in range(tid, {D}, 32):
         moved[c, j] = red[0, j] / count if count > zero else centers[c, j]
 """
-
 _KMEANS_KERNELS: dict[Any, Any] = {}
-_UPDATE_THREADS = 256
+_UPDATE_SHARED = 40 * 1024  # bytes of group accumulators per block
 _MAX_FEATURES = 64
 
 
@@ -361,7 +352,7 @@ def _cuda_supports(ctx: Context, x: Any, centers: Any, *rest: Any) -> str | None
     k, d = centers.shape
     if d > _MAX_FEATURES:
         return f"more than {_MAX_FEATURES} features"
-    if k * d * x.dtype.itemsize > _cuda.SHARED_BYTES or k * (d + 1) > 16 * _UPDATE_THREADS:
+    if k * d * _itemsize(x) > _cuda.SHARED_BYTES or _groups(k, d, _itemsize(x)) < 1:
         return "too many centres for shared memory"
     if not (_cuda._contiguous(x) and _cuda._contiguous(centers)):
         return "the kernel needs C-contiguous inputs"
@@ -383,12 +374,18 @@ def _assign_cuda(ctx: Context, x: Any, centers: Any) -> tuple[Any, Any]:
     n, d = (int(s) for s in x.shape)
     labels = _cuda.empty(ctx, (n,), ctx.xp.int64, x)
     closest = _cuda.empty(ctx, (n,), x.dtype, x)
-    blocks = min(-(-n // 256), 4 * _cuda.multiprocessors())
+    dtype = _checks.dtype_name(x.dtype)
+    key = ("assign", dtype, d)
+    if key not in _KMEANS_KERNELS:
+        _KMEANS_KERNELS[key] = _cuda.Kernel(_assign_source(d, dtype), "cuda_kmeans_assign")
+    blocks = min(-(-n // 256), 8 * _cuda.multiprocessors())
     shared = int(centers.shape[0]) * d * _itemsize(x)
-    _kernel("assign", _ASSIGN_SOURCE, x, D=d)(
-        ctx, (blocks,), (256,), [x, centers, labels, closest], shared=shared
-    )
+    _KMEANS_KERNELS[key](ctx, (blocks,), (256,), [x, centers, labels, closest], shared=shared)
     return labels, closest
+
+
+def _groups(k: int, d: int, itemsize: int) -> int:
+    return min(1024 // (d + 1), _UPDATE_SHARED // (k * (d + 1) * itemsize))
 
 
 @_update.register(
@@ -402,12 +399,11 @@ def _update_cuda(ctx: Context, x: Any, labels: Any, centers: Any) -> Any:
 
     n, d = (int(s) for s in x.shape)
     k = int(centers.shape[0])
-    tile = max(32, 2048 // d)  # rows per shared-memory tile: 8 KiB of float32 x
-    blocks = max(1, min(-(-n // tile), 2 * _cuda.multiprocessors()))
-    slots = -(-k * (d + 1) // _UPDATE_THREADS)
+    groups = _groups(k, d, _itemsize(x))
+    blocks = max(1, min(-(-n // (4 * groups)), 8 * _cuda.multiprocessors()))
     partial = _cuda.empty(ctx, (blocks, k, d + 1), x.dtype, x)
-    _kernel("partial", _PARTIAL_SOURCE, x, D=d, P=tile, S=slots, T=_UPDATE_THREADS)(
-        ctx, (blocks,), (_UPDATE_THREADS,), [x, labels, partial]
+    _kernel("partial", _PARTIAL_SOURCE, x, D=d, K=k, G=groups)(
+        ctx, (blocks,), (groups * (d + 1),), [x, labels, partial]
     )
     moved = _cuda.empty(ctx, (k, d), x.dtype, x)
     _kernel("finish", _FINISH_SOURCE, x, D=d)(ctx, (k,), (32,), [partial, centers, moved])

@@ -170,12 +170,78 @@ def log_softmax(x: Any, /, *, axis: Any = -1) -> Any:
 
 # --- CUDA: one block per row -----------------------------------------------------------------
 #
-# Each thread folds its share of a row into a running (max, sum of exp(x - max)) pair; the
-# pairs meet in a tree in shared memory, and a row costs one read (a second,
-# mostly from L2, for softmax's write). The pair merge keeps SciPy's edge cases: -inf terms
-# count 0, a +inf gives +inf, a NaN gives NaN.
+# A row up to 32768 long is read once into registers (each of T threads holds I elements),
+# reduced to its max and its sum of exponentials through trees in shared memory, and written
+# from the registers: one read and, for softmax, one write. Each step is the generic formula,
+# so the edge cases (-inf rows, +inf, NaN) come out the same. Longer rows fold a running
+# (max, sum) pair per thread and read the row a second time to write.
 
-_ROWS_SOURCE = """
+_ROW_ITEMS = 16  # elements each thread keeps in registers, for long rows
+_MAX_THREADS = 1024
+_TREE = """
+        red[tid] = {val}
+        cuda.syncthreads()
+        half = {T} // 2
+        while half > 0:
+            if tid < half:
+                a = red[tid]
+                b = red[tid + half]
+                red[tid] = {combine}
+            cuda.syncthreads()
+            half //= 2
+        {val} = red[0]
+        cuda.syncthreads()
+"""
+_MAX = "a if (a > b or a != a) else b"
+
+
+def _register_rows_source(name: str, dtype: str, threads: int, items: int) -> str:
+    qs = range(items)
+    lines = [f"        v{q} = x[row, tid + {q * threads}] if tid + {q * threads} < n else NEG"
+             for q in qs]  # fmt: skip
+    lines.append("        m = NEG")
+    lines += [f"        m = v{q} if (v{q} > m or v{q} != v{q}) else m" for q in qs]
+    lines.append(_TREE.format(val="m", T=threads, combine=_MAX))
+    if name != "softmax":  # shift by the max only where it is finite, as the generic path
+        lines.append("        m = m if m - m == zero else zero")
+    lines += [f"        e{q} = math.exp(v{q} - m)" for q in qs]
+    lines.append("        s = " + " + ".join(f"e{q}" for q in qs))
+    lines.append(_TREE.format(val="s", T=threads, combine="a + b"))
+    if name == "logsumexp":
+        lines.append("        if tid == 0:\n            out[row, 0] = log0(s) + m")
+    else:
+        value = {"softmax": "e{q} / s", "log_softmax": "(v{q} - m) - ls"}[name]
+        if name == "log_softmax":
+            lines.append("        ls = log0(s)")
+        lines += [f"        if tid + {q * threads} < n:\n"
+                  f"            out[row, tid + {q * threads}] = {value.format(q=q)}"
+                  for q in qs]  # fmt: skip
+    body = "\n".join(lines)
+    return f"""
+import math
+import numba
+from numba import cuda
+
+NEG = -math.inf
+
+
+@cuda.jit(device=True, inline=True)
+def log0(s):
+    # log(0) = -inf as on the GPU (the simulator's math.log raises instead).
+    return NEG if s == 0 else math.log(s)
+
+
+def kernel(x, out):
+    red = cuda.shared.array({threads}, numba.{dtype})
+    tid = cuda.threadIdx.x
+    n = x.shape[1]
+    zero = numba.{dtype}(0.0)
+    for row in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
+{body}
+"""
+
+
+_LONG_ROWS_SOURCE = """
 import math
 import numba
 from numba import cuda
@@ -196,13 +262,12 @@ def merge(m1, s1, m2, s2):
 
 @cuda.jit(device=True, inline=True)
 def log0(s):
-    # log(0) = -inf as on the GPU (the simulator's math.log raises instead).
-    return math.log(s) if s > 0 else NEG
+    return NEG if s == 0 else math.log(s)
 
 
 def kernel(x, out):
-    ms = cuda.shared.array({threads}, numba.{dtype})
-    ss = cuda.shared.array({threads}, numba.{dtype})
+    ms = cuda.shared.array({T}, numba.{dtype})
+    ss = cuda.shared.array({T}, numba.{dtype})
     tid = cuda.threadIdx.x
     n = x.shape[1]
     one = numba.{dtype}(1.0)
@@ -210,13 +275,13 @@ def kernel(x, out):
     for row in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
         m = numba.{dtype}(NEG)
         s = zero
-        for j in range(tid, n, cuda.blockDim.x):
+        for j in range(tid, n, {T}):
             v = x[row, j]
             m, s = merge(m, s, v, zero if v == NEG else one)
         ms[tid] = m
         ss[tid] = s
         cuda.syncthreads()
-        half = cuda.blockDim.x // 2
+        half = {T} // 2
         while half > 0:
             if tid < half:
                 m, s = merge(ms[tid], ss[tid], ms[tid + half], ss[tid + half])
@@ -230,7 +295,7 @@ def kernel(x, out):
 {finish}
 """
 
-_FINISH = {
+_LONG_FINISH = {
     "logsumexp": """
         if tid == 0:
             out[row, 0] = m + log0(s)
@@ -238,29 +303,41 @@ _FINISH = {
     "softmax": """
         finite = m - m == zero
         scale = one / s
-        for j in range(tid, n, cuda.blockDim.x):
+        for j in range(tid, n, {T}):
             out[row, j] = math.exp(x[row, j] - m) * scale if finite else m - m
 """,
     "log_softmax": """
         total = m + log0(s)
-        for j in range(tid, n, cuda.blockDim.x):
+        for j in range(tid, n, {T}):
             out[row, j] = x[row, j] - total
 """,
 }
+_ROW_KERNELS: dict[Any, Any] = {}
 
 
-def _rows_kernel(name: str, dtype: str) -> Any:
+def _shape_for(n: int, items: int) -> tuple[int, int]:
+    """(threads, items per thread) for rows of n; items 0 means a row too long for registers."""
+    threads = 32
+    while threads < _MAX_THREADS and threads * items < n:
+        threads *= 2
+    per = 1
+    while threads * per < n:
+        per *= 2
+    return (threads, per) if per <= 32 else (_MAX_THREADS // 4, 0)
+
+
+def _rows_kernel(name: str, dtype: str, threads: int, items: int) -> Any:
     from . import _cuda
 
-    key = (name, dtype)
+    key = (name, dtype, threads, items)
     if key not in _ROW_KERNELS:
-        source = (_ROWS_SOURCE.replace("{dtype}", dtype).replace("{finish}", _FINISH[name])
-                  .replace("{threads}", str(_ROW_THREADS)))  # fmt: skip
+        if items:
+            source = _register_rows_source(name, dtype, threads, items)
+        else:
+            source = _LONG_ROWS_SOURCE.replace("{finish}", _LONG_FINISH[name])
+            source = source.replace("{dtype}", dtype).replace("{T}", str(threads))
         _ROW_KERNELS[key] = _cuda.Kernel(source, f"cuda_rows_{name}")
     return _ROW_KERNELS[key]
-
-
-_ROW_KERNELS: dict[Any, Any] = {}
 
 
 def _rows_supports(ctx: Context, x: Any, axes: tuple[int, ...], *rest: Any) -> str | None:
@@ -278,24 +355,19 @@ def _rows_supports(ctx: Context, x: Any, axes: tuple[int, ...], *rest: Any) -> s
     return None
 
 
-def _rows_run(ctx: Context, x: Any, name: str) -> Any:
+def _rows_run(ctx: Context, x: Any, name: str, items: int = _ROW_ITEMS) -> Any:
     from . import _cuda
 
     n = int(x.shape[-1])
     rows = x.reshape(-1, n)
     width = 1 if name == "logsumexp" else n
     out = _cuda.empty(ctx, (int(rows.shape[0]), width), x.dtype, x)
-    threads = 32  # a power of two, for the tree in shared memory
-    while threads < _ROW_THREADS and threads * _ROW_ITEMS < n:
-        threads *= 2
-    grid = min(int(rows.shape[0]), _ROW_GRID)
-    _rows_kernel(name, _checks.dtype_name(x.dtype))(ctx, (grid,), (threads,), [rows, out])
+    threads, per = _shape_for(n, items)
+    grid = min(int(rows.shape[0]), 2**20)
+    kernel = _rows_kernel(name, _checks.dtype_name(x.dtype), threads, per)
+    kernel(ctx, (grid,), (threads,), [rows, out])
     return out.reshape(tuple(x.shape[:-1]) + ((n,) if name != "logsumexp" else ()))
 
-
-_ROW_THREADS = 256  # threads per row's block; short rows get fewer (>= 32)
-_ROW_ITEMS = 4  # elements per thread before a row gets more threads
-_ROW_GRID = 65535 * 16  # rows beyond this are looped over by the blocks
 
 _CUDA_REASON = "one CUDA block per row: one read of the input, no temporaries"
 
