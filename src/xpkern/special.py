@@ -170,14 +170,15 @@ def log_softmax(x: Any, /, *, axis: Any = -1) -> Any:
 
 # --- CUDA: one block per row -----------------------------------------------------------------
 #
-# A row up to 32768 long is read once into registers (each of T threads holds I elements),
+# A row up to 8192 long is read once into registers (each of T threads holds I elements),
 # reduced to its max and its sum of exponentials through trees in shared memory, and written
 # from the registers: one read and, for softmax, one write. Each step is the generic formula,
 # so the edge cases (-inf rows, +inf, NaN) come out the same. Longer rows fold a running
 # (max, sum) pair per thread and read the row a second time to write.
 
 _ROW_ITEMS = 16  # elements each thread keeps in registers, for long rows
-_MAX_THREADS = 1024
+# At most 256 threads a block: even at 255 registers each, a block then always fits an SM.
+_MAX_THREADS = 256
 _TREE = """
         red[tid] = {val}
         cuda.syncthreads()
@@ -323,7 +324,7 @@ def _shape_for(n: int, items: int) -> tuple[int, int]:
     per = 1
     while threads * per < n:
         per *= 2
-    return (threads, per) if per <= 32 else (_MAX_THREADS // 4, 0)
+    return (threads, per) if per <= 32 else (_MAX_THREADS, 0)
 
 
 def _rows_kernel(name: str, dtype: str, threads: int, items: int) -> Any:
