@@ -108,18 +108,12 @@ def _edge_rows(dtype):
 @pytest.mark.parametrize("name", ["logsumexp", "softmax", "log_softmax"])
 def test_row_kernels(name, dtype):
     from xpkern._backends import resolve
-    from xpkern.special import _rows_kernel, _rows_run
+    from xpkern.special import _rows_run
 
     x = _edge_rows(dtype)
-    for rows, items in ((x, 16), (x[:, :1].copy(), 16), (x[:1], 16), (x, 1), (x, 0)):
+    for rows, stash in ((x, None), (x[:, :1].copy(), None), (x, False)):
         with np.errstate(all="ignore"):  # the simulator computes with NumPy scalars
-            if items:  # registers: 45 = 32 threads x 2 items, or 64 threads x 1 item
-                got = _rows_run(resolve(rows), rows, name, items=items)
-            else:  # the long-row kernel
-                kernel = _rows_kernel(name, dtype, 32, 0)
-                got = np.empty((7, 1 if name == "logsumexp" else 45), dtype=dtype)
-                kernel(resolve(rows), (3,), (32,), [rows, got])
-                got = got[:, 0] if name == "logsumexp" else got
+            got = _rows_run(resolve(rows), rows, name, stash=stash)
         want = _generic(lambda a: getattr(xpkern, name)(a, axis=-1), rows)
         assert got.dtype == rows.dtype and got.shape == want.shape
         rtol = 1e-5 if dtype == "float32" else 1e-12
@@ -182,7 +176,7 @@ def test_gemm_pair_kernel_refines_cancelling_pairs(metric):
     x[3, 1] = np.inf
     x[5, 2] = np.nan
     y = x[:9].copy()
-    got = _gemm_cuda(resolve(x), x, y, metric, 0.3)
+    got = _gemm_cuda(resolve(x), x, y, metric, 0.3, chunk_bytes=7 * 9 * 4)  # 7-row chunks
     with xpkern.config(impl="generic"):
         if metric == "rbf":
             want = xpkern.rbf_kernel(x, y, gamma=0.3)

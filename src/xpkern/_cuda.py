@@ -526,6 +526,20 @@ class Kernel:
         launcher.launch(ctx, grid, block, args, shared)
 
 
+def matmul_into(ctx: Context, a: Any, b: Any, out: Any) -> None:
+    """``out[...] = a @ b`` by the library's own GEMM (cuBLAS), on the caller's stream."""
+    if ctx.backend.name == "torch":
+        import torch
+
+        torch.matmul(a, b, out=out)
+    elif ctx.backend.name == "cupy":
+        import cupy
+
+        cupy.matmul(a, b, out=out)
+    else:  # NumPy arrays in the CUDA simulator
+        ctx.xp.matmul(a, b, out=out)
+
+
 def empty(ctx: Context, shape: Any, dtype: Any, like: Any) -> Any:
     """An uninitialised array of ``like``'s library on its device."""
     return _empty(ctx, shape, dtype, like)

