@@ -158,4 +158,4 @@ def test_no_device_memory_growth_over_10k_calls():
             call()
     torch.cuda.synchronize()
     after = (torch.cuda.memory_allocated(), pool.used_bytes())
-    assert after == before, (before, after)
+    assert after[0] <= before[0] and after[1] <= before[1], (before, after)
