@@ -388,6 +388,7 @@ def kernel(g, xx, yy, x, y, gamma):
     m = g.shape[1]
     d = x.shape[1]
     tau = numba.{dtype}(0.0625)
+    two = numba.{dtype}(2.0)
     step = cuda.gridDim.x * cuda.blockDim.x
     row = cuda.blockIdx.y
     while row < n:
@@ -395,7 +396,7 @@ def kernel(g, xx, yy, x, y, gamma):
         col = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
         while col < m:
             s = a + yy[col]
-            v = s - 2 * g[row, col]
+            v = s - two * g[row, col]
             if not (v >= tau * s):
                 v = numba.{dtype}(0.0)
                 for t in range(d):
@@ -405,9 +406,6 @@ def kernel(g, xx, yy, x, y, gamma):
             col += step
         row += cuda.gridDim.y
 """
-# Rows of the output formed per GEMM, so that the epilogue finds them still in L2 (50 MB on
-# an H100) instead of reading them back from memory.
-_CHUNK_BYTES = 24 * 2**20
 _EPILOGUE_FINAL = {"sqeuclidean": "v", "euclidean": "math.sqrt(v)", "rbf": "math.exp(-gamma * v)"}
 
 
@@ -422,7 +420,7 @@ def _tf32(ctx: Context) -> bool:
 
 
 def _gemm_cuda(ctx: Context, x: Any, y: Any, metric: str, gamma: float,
-               chunk_bytes: int | None = _CHUNK_BYTES) -> Any:  # fmt: skip
+               chunk_bytes: int | None = None) -> Any:  # fmt: skip
     import numpy as np
 
     from . import _cuda
@@ -445,7 +443,7 @@ def _gemm_cuda(ctx: Context, x: Any, y: Any, metric: str, gamma: float,
         r1 = min(n, r0 + rows)
         part = out[r0:r1]
         _cuda.matmul_into(ctx, x[r0:r1], yt, part)
-        grid = (max(1, min(-(-m // 1024), 64)), min(r1 - r0, 65535))
+        grid = (max(1, min(-(-m // 256), 65535)), min(r1 - r0, 65535))
         _PAIR_KERNELS[key](ctx, grid, (256,), [part, xx[r0:r1], yy, x[r0:r1], y, scalar])
     return out
 

@@ -170,13 +170,11 @@ def log_softmax(x: Any, /, *, axis: Any = -1) -> Any:
 
 # --- CUDA: one block per row -----------------------------------------------------------------
 #
-# logsumexp: each of the block's threads folds its share of the row into a running (max, sum
-# of exp(x - max)) pair, and the pairs meet in a tree in shared memory: one read of the input
-# (1.26x the copy time of an 8192 x 8192 float32 array on an H100, against torch.logsumexp's
-# 3.4x). The merge keeps SciPy's edge cases: -inf terms count 0, +inf gives +inf, NaN gives NaN.
-# softmax and log_softmax: the row is kept in shared memory while its max and its sum of
-# exponentials are found, so the input is read once and the output written once. Rows too long
-# for shared memory fold the running pair and read the row a second time to write.
+# The row is kept in shared memory while its max and its sum of exponentials are found (trees
+# in shared memory), so the input is read once and the output written once; each step is the
+# generic formula, so -inf rows, +inf and NaN come out as there. Rows too long for shared
+# memory fold a running (max, sum of exp(x - max)) pair per thread, whose merge keeps the same
+# edge cases, and softmax reads such a row a second time to write it.
 
 _THREADS = 256  # a block's threads; at most 256, so any register count launches
 _STASH_BYTES = 48 * 1024  # the shared memory a block may take without opting in
@@ -217,10 +215,28 @@ def kernel(x, out):
     zero = numba.{dtype}(0.0)
     for row in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
         m = numba.{dtype}(NEG)
-        for j in range(tid, n, {T}):
-            v = x[row, j]
-            stash[j] = v
-            m = v if (v > m or v != v) else m
+        # Four loads in flight per thread before any is used: the row streams in at the
+        # memory's pace rather than one latency per element.
+        j = tid
+        while j + 3 * {T} < n:
+            v0 = x[row, j]
+            v1 = x[row, j + {T}]
+            v2 = x[row, j + 2 * {T}]
+            v3 = x[row, j + 3 * {T}]
+            stash[j] = v0
+            stash[j + {T}] = v1
+            stash[j + 2 * {T}] = v2
+            stash[j + 3 * {T}] = v3
+            m = v0 if (v0 > m or v0 != v0) else m
+            m = v1 if (v1 > m or v1 != v1) else m
+            m = v2 if (v2 > m or v2 != v2) else m
+            m = v3 if (v3 > m or v3 != v3) else m
+            j += 4 * {T}
+        while j < n:
+            v0 = x[row, j]
+            stash[j] = v0
+            m = v0 if (v0 > m or v0 != v0) else m
+            j += {T}
 {max_tree}
 {shift}
         s = zero
@@ -232,6 +248,11 @@ def kernel(x, out):
 {write}
 """
 _STASH_PARTS = {
+    "logsumexp": (
+        "        m = m if m - m == zero else zero  # the generic path's shift",
+        "",
+        "        if tid == 0:\n            out[row, 0] = log0(s) + m",
+    ),
     "softmax": (
         "",
         "            stash[j] = e",
@@ -374,7 +395,7 @@ def _rows_run(ctx: Context, x: Any, name: str, stash: bool | None = None) -> Any
     dtype = _checks.dtype_name(x.dtype)
     nbytes = n * (4 if dtype == "float32" else 8)
     if stash is None:
-        stash = name != "logsumexp" and nbytes <= _STASH_BYTES
+        stash = nbytes <= _STASH_BYTES
     grid = min(int(rows.shape[0]), 2**20)
     kernel = _rows_kernel(name, dtype, stash)
     kernel(ctx, (grid,), (_THREADS,), [rows, out], shared=nbytes if stash else 0)
