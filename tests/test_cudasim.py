@@ -186,3 +186,44 @@ def test_gemm_pair_kernel_refines_cancelling_pairs(metric):
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     if metric != "rbf":
         assert np.all(np.diag(got[:9])[[0, 1, 2, 4, 6, 7, 8]] == 0.0)
+
+
+def test_unrolled_elementwise_loop_and_its_remainder():
+    from xpkern._backends import resolve
+    from xpkern.elementwise import literal_types, load_module
+
+    f = xpkern.elementwise(lambda x, y, c: x * y + c)
+    x, y = np.random.default_rng(6).standard_normal((2, 301))
+    out = np.empty_like(x)
+    ctx = resolve(x)
+    flat = [out, x, y, 0.5]
+    source = _cuda._kernel_source(f, (0, 1), literal_types(ctx, (x, y, 0.5)))
+    module, _ = load_module(source, "cuda_unroll_test")
+    from numba import cuda
+
+    f.finish_module(module, cuda.jit(device=True))
+    # One block of 32 threads: 301 elements run as two unrolled rounds of 128 and a remainder.
+    _cuda._Launcher(module.kernel, [_cuda._numba_type(a) for a in flat]).launch(
+        ctx, (1,), (32,), flat
+    )
+    np.testing.assert_allclose(out, x * y + 0.5)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_epilogue_unrolled_columns():
+    from xpkern._backends import resolve
+    from xpkern.distance import _EPILOGUE_SOURCE
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 5)).astype(np.float32)
+    y = rng.standard_normal((37, 5)).astype(np.float32)
+    y[4] = x[1]  # an exact pair: refined to 0
+    g = x @ y.T
+    xx, yy = (x * x).sum(1), (y * y).sum(1)
+    source = _EPILOGUE_SOURCE.replace("{dtype}", "float32").replace("{final}", "v")
+    kernel = _cuda.Kernel(source, "cuda_epilogue_test")
+    kernel(resolve(x), (1, 2), (4,), [g, xx, yy, x, y, np.float32(0.0)])
+    with xpkern.config(impl="generic"):
+        want = xpkern.cdist(x, y, metric="sqeuclidean")
+    np.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-5)
+    assert g[1, 4] == 0.0

@@ -359,7 +359,7 @@ _ROW_KERNELS: dict[Any, Any] = {}
 def _rows_kernel(name: str, dtype: str, stash: bool) -> Any:
     from . import _cuda
 
-    key = (name, dtype, stash)
+    key = (name, dtype, stash, _THREADS)
     if key not in _ROW_KERNELS:
         if stash:
             source = _stash_source(name, dtype)
