@@ -45,7 +45,7 @@ def _rows_cases(torch: Any, n: int, rows: list[dict], repeat: int) -> None:
                         sync, repeat=3)  # fmt: skip
             rows.append({"case": f"{name} {n}x{n} f32", "impl": "numba-cuda, two reads",
                          "ms": 1e3 * t, "ratio": t / copy, "vs": "copy"})  # fmt: skip
-        for threads in (128, 512, 1024):  # block sizes the rule does not pick, for the record
+        for threads in (64, 256):  # block sizes the rule does not pick, for the record
             special._THREADS = threads
             try:
                 t = measure(lambda name=name: special._rows_run(resolve(x), x, name), sync,
@@ -55,7 +55,7 @@ def _rows_cases(torch: Any, n: int, rows: list[dict], repeat: int) -> None:
             except Exception as exc:  # e.g. too many registers for a 1024-thread block
                 print(f"{name} with {threads} threads: {exc}")
             finally:
-                special._THREADS = 256
+                special._THREADS = 128
         t = measure(lambda peer=peer: peer(x, -1), sync, repeat=repeat)
         rows.append({"case": f"{name} {n}x{n} f32", "impl": f"torch.{name}", "ms": 1e3 * t,
                      "ratio": t / copy, "vs": "copy"})  # fmt: skip

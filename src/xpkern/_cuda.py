@@ -349,7 +349,8 @@ UNROLL = 4
 
 
 def _kernel_source(ew: Any, slots: tuple[int, ...], numbers: tuple[str, str],
-                   unroll: int = UNROLL) -> str:  # fmt: skip
+                   unroll: int | None = None) -> str:  # fmt: skip
+    unroll = unroll or UNROLL
     nargs = ew.nargs
     params = ", ".join(f"a{i}" for i in range(nargs))
     call = ", ".join(f"a{i}[i]" if i in slots else f"a{i}" for i in range(nargs))

