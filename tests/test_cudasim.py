@@ -196,7 +196,7 @@ def test_unrolled_elementwise_loop_and_its_remainder():
     x, y = np.random.default_rng(6).standard_normal((2, 301))
     out = np.empty_like(x)
     ctx = resolve(x)
-    flat = [out, x, y, 0.5]
+    flat = [out, x, y, 0.5, x.size]
     source = _cuda._kernel_source(f, (0, 1), literal_types(ctx, (x, y, 0.5)))
     module, _ = load_module(source, "cuda_unroll_test")
     from numba import cuda

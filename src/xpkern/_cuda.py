@@ -255,7 +255,10 @@ def _pointer(a: Any) -> int:
 class _Launcher:
     """A compiled kernel and the way to launch it: CuPy (PTX) or numba-cuda itself."""
 
-    def __init__(self, pyfunc: Any, types_: list[Any]) -> None:
+    def __init__(self, pyfunc: Any, types_: list[Any], raw: bool = False) -> None:
+        # raw: arrays travel as bare pointers (the kernel indexes them and takes the length as
+        # an argument), one launch argument each instead of numba's seven.
+        self.raw = raw
         self.cupy_fn: Any = None
         self.numba_fn: Any = None
         if simulated() or not _backends_cupy():
@@ -271,7 +274,8 @@ class _Launcher:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", _numba_performance_warning())
-            ptx, _ = cuda.compile_ptx_for_current_device(pyfunc, tuple(types_), device=False)
+            sig = tuple(_pointer_type(t) for t in types_) if raw else tuple(types_)
+            ptx, _ = cuda.compile_ptx_for_current_device(pyfunc, sig, device=False)
         entry = re.search(r"\.entry\s+([\w$]+)\s*\(", ptx)
         assert entry is not None, "no kernel entry in the PTX numba-cuda produced"
         module = cupy.cuda.function.Module()
@@ -285,10 +289,17 @@ class _Launcher:
     def launch(self, ctx: Context, grid: tuple[int, ...], block: tuple[int, ...],
                args: list[Any], shared: int = 0) -> None:  # fmt: skip
         """Launch on the caller's stream with ``shared`` bytes of dynamic shared memory."""
+        import numpy as np
+
         if self.cupy_fn is not None:
             packed: list[Any] = []
             for a in args:
-                packed.extend(_pack_array(a) if _is_array(a) else [_scalar_arg(a)])
+                if not _is_array(a):
+                    packed.append(_scalar_arg(a))
+                elif self.raw:
+                    packed.append(np.uint64(_pointer(a)))
+                else:
+                    packed.extend(_pack_array(a))
             with on_caller_stream(ctx, _first_array(args)) as cupy:
                 self.cupy_fn(grid, block, tuple(packed), stream=cupy.cuda.get_current_stream(),
                              shared_mem=shared)  # fmt: skip
@@ -301,6 +312,13 @@ class _Launcher:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*Grid size.*")
             self.numba_fn[grid, block, stream, shared](*args)
+
+
+def _pointer_type(t: Any) -> Any:
+    import numba
+
+    types: Any = numba.types
+    return types.CPointer(t.dtype) if isinstance(t, types.Array) else t
 
 
 def _numba_performance_warning() -> type[Warning]:
@@ -369,10 +387,9 @@ def _kernel_source(ew: Any, slots: tuple[int, ...], numbers: tuple[str, str],
         "from numba import cuda\n"
         "from xpkern._numba_cuda import *  # noqa: F403\n\n"
         f"{scalar}"
-        f"def kernel(out, {params}):\n"
+        f"def kernel(out, {params}, n):\n"
         "    i = cuda.grid(1)\n"
         "    stride = cuda.gridsize(1)\n"
-        "    n = out.shape[0]\n"
         f"    while i + {unroll - 1} * stride < n:\n"
         f"{loads}{stores}"
         f"        i += {unroll} * stride\n"
@@ -411,6 +428,7 @@ def elementwise_run(ctx: Context, ew: Any, args: Any, shape: Any, out: Any) -> A
     result = out if out is not None and out.dtype == dtype else _empty(ctx, shape, dtype, like)
     flat = [_flat(result)] + [_flat(a) for a in args]
     n = int(flat[0].shape[0])
+    flat.append(n)
     if n:
         slots = tuple(i for i, a in enumerate(args) if _is_array(a))
         types_ = [_numba_type(a) for a in flat]
@@ -423,7 +441,7 @@ def elementwise_run(ctx: Context, ew: Any, args: Any, shape: Any, out: Any) -> A
             tag = "cuda" if ew.translation else f"cuda_direct_{id(ew):x}"
             module, _ = load_module(_kernel_source(ew, slots, numbers), tag)
             ew.finish_module(module, cuda.jit(device=True))
-            return _Launcher(module.kernel, types_)
+            return _Launcher(module.kernel, types_, raw=True)
 
         launcher = ew.kernel((*key, str(ctx.device)), build)
         launcher(ctx, n, flat)
@@ -445,14 +463,11 @@ class FastCall:
 
     def __init__(self, ctx: Context, launcher: _Launcher, dtype: Any, args: Any) -> None:
         import cupy
-        import numpy as np
 
         self.fn = launcher.cupy_fn
         self.torch = ctx.backend.name == "torch"
         self.dtype = dtype
         self.slots = tuple(i for i, a in enumerate(args) if _is_array(a))
-        self.itemsizes = [_itemsize(a) for a in args if _is_array(a)]
-        self.out_itemsize = int(np.dtype(dtype_name(dtype)).itemsize)
         self.scalars = {i: _scalar_arg(a) for i, a in enumerate(args) if not _is_array(a)}
         self.device_id = _first_array(args).device.index if self.torch else None
         self.streams: dict[int, Any] = {}
@@ -488,17 +503,13 @@ class FastCall:
             stream = self.cupy.cuda.get_current_stream()
         if n == 0:
             return out
-        null, count = np.uint64(0), np.int64(n)
-        packed = [null, null, count, np.int64(self.out_itemsize), np.uint64(_pointer(out)), count,
-                  np.int64(self.out_itemsize)]  # fmt: skip
-        k = 0
+        packed: list[Any] = [np.uint64(_pointer(out))]
         for i, a in enumerate(args):
             if i in self.scalars:
                 packed.append(self.scalars[i] if a == self.scalars[i] else _scalar_arg(a))
-                continue
-            size = np.int64(self.itemsizes[k])
-            k += 1
-            packed += [null, null, count, size, np.uint64(_pointer(a)), count, size]
+            else:
+                packed.append(np.uint64(_pointer(a)))
+        packed.append(np.int64(n))
         self.fn((_blocks(n),), (_THREADS,), tuple(packed), stream=stream)
         return out
 
@@ -657,6 +668,7 @@ def run_on_simulator(ew: Any, *args: Any) -> Any:
     ew.finish_module(module, cuda.jit(device=True))
     if out.size:
         with np.errstate(all="ignore"):  # the simulator computes with NumPy scalars
+            flat.append(out.size)
             _Launcher(module.kernel, [_numba_type(a) for a in flat])(ctx, out.size, flat)
     return out.reshape(shape)
 
