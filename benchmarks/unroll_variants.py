@@ -23,7 +23,7 @@ def main() -> None:
         poly = xpkern.elementwise(lambda v: v**2 + 2 * v + 1)
         t = measure(lambda poly=poly: poly(x), sync)
         print(f"unroll {unroll}: {t * 1e6:.1f} us = {t / copy:.3f}x copy")
-    _cuda.UNROLL = 4
+    _cuda.UNROLL = 2
 
 
 if __name__ == "__main__":
