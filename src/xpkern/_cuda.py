@@ -443,7 +443,7 @@ def elementwise_run(ctx: Context, ew: Any, args: Any, shape: Any, out: Any) -> A
             tag = "cuda" if ew.translation else f"cuda_direct_{id(ew):x}"
             module, _ = load_module(_kernel_source(ew, slots, numbers), tag)
             ew.finish_module(module, cuda.jit(device=True))
-            # Bare pointers for numbers; numba stores a bool as one bit, not through a byte pointer.
+            # Bare pointers, except for bools: numba cannot store its 1-bit bool through one.
             raw = not any(_is_array(a) and dtype_name(a.dtype) == "bool" for a in flat)
             return _Launcher(module.kernel, types_, raw=raw)
 
