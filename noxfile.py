@@ -13,6 +13,7 @@ nox.options.sessions = [
     "tests-cudasim",
     "tests-jax",
     "tests-dask",
+    "docs",
 ]
 nox.options.reuse_existing_virtualenvs = True
 
@@ -85,3 +86,21 @@ def typecheck(session: nox.Session) -> None:
     """mypy on the package."""
     session.install("mypy==2.4.1", "-e", ".[test]")
     session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site (warnings are errors), and its code examples as doctests."""
+    session.install("-e", ".[docs,test]")
+    session.run("pytest", "-q", "--doctest-modules", "src/xpkern", "-p", "no:cacheprovider",
+                env={"XPKERN_BACKENDS": "numpy"})  # fmt: skip
+    build = session.create_tmp()
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "doctest", "docs", f"{build}/doctest")
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmark harness: ``nox -s bench -- --quick`` (results to benchmarks/results/)."""
+    session.install("-e", ".[bench,test,torch]", *CPU_TORCH)
+    session.run("python", "-m", "benchmarks", *session.posargs)

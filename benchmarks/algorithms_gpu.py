@@ -129,15 +129,21 @@ def _kmeans_cases(torch: Any, n: int, rows: list[dict], repeat: int) -> None:
                  "labels_equal": same})  # fmt: skip
 
 
-def main() -> None:
+def suite(gpu: bool, quick: bool) -> list[dict]:
+    """The rows of this benchmark (the harness in ``benchmarks/__main__.py`` calls it)."""
     import torch
 
-    args = arguments()
-    repeat = 3 if args.quick else 7
+    repeat = 3 if quick else 7
     rows: list[dict] = []
-    _rows_cases(torch, 2048 if args.quick else 8192, rows, repeat)
-    _pair_cases(torch, 4096 if args.quick else 16384, rows, repeat)
-    _kmeans_cases(torch, 10**5 if args.quick else 10**6, rows, repeat)
+    _rows_cases(torch, 2048 if quick else 8192, rows, repeat)
+    _pair_cases(torch, 4096 if quick else 16384, rows, repeat)
+    _kmeans_cases(torch, 10**5 if quick else 10**6, rows, repeat)
+    return rows
+
+
+def main() -> None:
+    args = arguments()
+    rows = suite(True, args.quick)
     save("algorithms-gpu-targets", rows, [*COLUMNS, "labels_equal"], args.out)
 
 

@@ -104,18 +104,20 @@ def run_gpu(sizes: list[int], repeat: int) -> list[dict]:
     return rows
 
 
+def suite(gpu: bool, quick: bool) -> list[dict]:
+    """The rows of this benchmark (the harness in ``benchmarks/__main__.py`` calls it)."""
+    if gpu:
+        sizes = [10**3, 10**4, 10**5, 10**6, 10**7, 2**27] if not quick else [10**3, 10**6]
+        return run_gpu(sizes, 3 if quick else 7)
+    sizes = [10**3, 10**4, 10**5, 10**6, 10**7] if not quick else [10**3, 10**5]
+    return run_cpu(sizes, 3 if quick else 7)
+
+
 def main() -> None:
     args = arguments()
-    if args.gpu:
-        sizes = [10**3, 10**4, 10**5, 10**6, 10**7, 2**27] if not args.quick else [10**3, 10**6]
-        rows = run_gpu(sizes, 3 if args.quick else 7)
-        name = "elementwise-gpu"
-    else:
-        sizes = [10**3, 10**4, 10**5, 10**6, 10**7] if not args.quick else [10**3, 10**5]
-        rows = run_cpu(sizes, 3 if args.quick else 7)
-        name = "elementwise-cpu"
+    rows = suite(args.gpu, args.quick)
     columns = list(dict.fromkeys(k for r in rows for k in r))
-    save(name, rows, columns, args.out)
+    save("elementwise-gpu" if args.gpu else "elementwise-cpu", rows, columns, args.out)
 
 
 if __name__ == "__main__":

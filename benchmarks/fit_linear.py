@@ -63,10 +63,15 @@ def run(device: str, shapes: list[tuple[int, int, int]], steps: int, repeat: int
     return rows
 
 
+def suite(gpu: bool, quick: bool) -> list[dict]:
+    """The rows of this benchmark (the harness in ``benchmarks/__main__.py`` calls it)."""
+    shapes = SHAPES[:2] if quick else SHAPES
+    return run("cuda" if gpu else "cpu", shapes, 1000, 3 if quick else 5)
+
+
 def main() -> None:
     args = arguments()
-    shapes = SHAPES[:2] if args.quick else SHAPES
-    rows = run("cuda" if args.gpu else "cpu", shapes, 1000, 3 if args.quick else 5)
+    rows = suite(args.gpu, args.quick)
     columns = list(dict.fromkeys(k for r in rows for k in r))
     save("fit_linear-gpu" if args.gpu else "fit_linear-cpu", rows, columns, args.out)
 

@@ -82,15 +82,17 @@ def run(libs: list[str], shapes, dtypes, quick: bool) -> list[dict]:
     return rows
 
 
+def suite(gpu: bool, quick: bool) -> list[dict]:
+    """The rows of this benchmark (the harness in ``benchmarks/__main__.py`` calls it)."""
+    libs, shapes = (["torch-cuda", "cupy"], GPU_SHAPES) if gpu else (["numpy"], CPU_SHAPES)
+    if not gpu and not quick:
+        libs = ["numpy", "torch"]
+    return run(libs, shapes[:3] if quick else shapes, ["float32", "float64"], quick)
+
+
 def main() -> None:
     args = arguments()
-    if args.gpu:
-        libs, shapes = ["torch-cuda", "cupy"], GPU_SHAPES
-    else:
-        libs, shapes = ["numpy", "torch"], CPU_SHAPES
-    if args.quick:
-        shapes = shapes[:3]
-    rows = run(libs, shapes, ["float32", "float64"], args.quick)
+    rows = suite(args.gpu, args.quick)
     impls = sorted({k for r in rows for k in r if k.endswith("_ms") and k != "plain_ms"})
     save(
         "gram",
