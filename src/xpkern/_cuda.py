@@ -35,6 +35,35 @@ def on_caller_stream(ctx: Context, x: Any) -> Iterator[Any]:
         yield cupy
 
 
+_STREAMS: dict[tuple[int, int], Any] = {}
+
+
+def _caller_stream(ctx: Context, x: Any) -> Any:
+    """The caller's current stream as a CuPy stream, cached per raw handle: building one costs
+    microseconds that a small launch cannot spare."""
+    import cupy
+
+    if ctx.backend.name != "torch":
+        return cupy.cuda.get_current_stream()
+    import torch
+
+    key = (x.device.index or 0, _torch_stream_handle(torch, x.device))
+    stream = _STREAMS.get(key)
+    if stream is None:
+        stream = _STREAMS[key] = cupy.cuda.Stream.from_external(_TorchStream(key[1]))
+    return stream
+
+
+def _device_of(ctx: Context, x: Any) -> Any:
+    """CuPy's current device set to ``x``'s, where it is not already."""
+    import cupy
+
+    index = (x.device.index or 0) if ctx.backend.name == "torch" else x.device.id
+    if cupy.cuda.runtime.getDevice() == index:
+        return contextlib.nullcontext()
+    return cupy.cuda.Device(index)
+
+
 class _TorchStream:
     """A torch stream seen through the CUDA stream protocol, which CuPy understands."""
 
@@ -300,8 +329,9 @@ class _Launcher:
                     packed.append(np.uint64(_pointer(a)))
                 else:
                     packed.extend(_pack_array(a))
-            with on_caller_stream(ctx, _first_array(args)) as cupy:
-                self.cupy_fn(grid, block, tuple(packed), stream=cupy.cuda.get_current_stream(),
+            first = _first_array(args)
+            with _device_of(ctx, first):
+                self.cupy_fn(grid, block, tuple(packed), stream=_caller_stream(ctx, first),
                              shared_mem=shared)  # fmt: skip
             return
         import warnings
@@ -547,8 +577,8 @@ class Kernel:
 
     def __call__(self, ctx: Context, grid: tuple[int, ...], block: tuple[int, ...],
                  args: list[Any], shared: int = 0) -> None:  # fmt: skip
-        types_ = [_numba_type(a) for a in args]
-        key = (*(str(t) for t in types_), str(ctx.device))
+        # A cheap key (no numba types built) keeps a warm launch to dictionary lookups.
+        key = (str(ctx.device), *(_arg_key(a) for a in args))
         launcher = self.launchers.get(key)
         if launcher is None:
             with self.lock:
@@ -557,8 +587,15 @@ class Kernel:
                     from .elementwise import load_module
 
                     module, _ = load_module(self.source, self.tag)
+                    types_ = [_numba_type(a) for a in args]
                     launcher = self.launchers[key] = _Launcher(module.kernel, types_)
         launcher.launch(ctx, grid, block, args, shared)
+
+
+def _arg_key(a: Any) -> Any:
+    if _is_array(a):
+        return (a.dtype, len(a.shape))
+    return type(a) if not hasattr(a, "dtype") else a.dtype
 
 
 def matmul_into(ctx: Context, a: Any, b: Any, out: Any) -> None:
