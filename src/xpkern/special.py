@@ -131,7 +131,7 @@ def logsumexp(x: Any, /, *, axis: Any = None, keepdims: bool = False, b: Any = N
 
 def _softmax_generic(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
     xp = ctx.xp
-    if x.size == 0:
+    if math.prod(x.shape) == 0:
         return xp.asarray(x, copy=True)
     e = xp.exp(x - xp.max(x, axis=axes, keepdims=True))
     return e / xp.sum(e, axis=axes, keepdims=True)
@@ -139,7 +139,7 @@ def _softmax_generic(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
 
 def _log_softmax_generic(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
     xp = ctx.xp
-    if x.size == 0:
+    if math.prod(x.shape) == 0:
         return xp.asarray(x, copy=True)
     log_sum, shift = _log_sum_exp(xp, x, axes)
     return (x - shift) - log_sum
@@ -441,7 +441,7 @@ def _rows_supports(ctx: Context, x: Any, axes: tuple[int, ...], *rest: Any) -> s
         return "the kernel reduces the last axis only"
     if not _cuda._contiguous(x):
         return "the kernel needs a C-contiguous array"
-    if x.size == 0:
+    if math.prod(x.shape) == 0:
         return "an empty array"
     return None
 
@@ -485,9 +485,10 @@ _ROWS_MIN_SIZE = 2**20
 
 
 def _rows_wins(ctx: Context, x: Any, *rest: Any) -> str | None:
-    if x.size >= _ROWS_MIN_SIZE:
+    size = math.prod(x.shape)
+    if size >= _ROWS_MIN_SIZE:
         return None
-    return f"{x.size} elements: the composed ops are faster below {_ROWS_MIN_SIZE}"
+    return f"{size} elements: the composed ops are faster below {_ROWS_MIN_SIZE}"
 
 
 @_softmax.register("numba-cuda", reason=_CUDA_REASON, supports=_rows_supports, wins=_rows_wins)
