@@ -160,3 +160,16 @@ def test_no_supporting_impl_is_a_type_error():
 
     with pytest.raises(TypeError, match="no implementation supports"):
         demo3(torch.ones(2))
+
+
+def test_config_refuses_unknown_implementation_names():
+    with pytest.raises(ValueError, match="unknown implementation 'numba_cpu'"):
+        xpkern.config(impl="numba_cpu").__enter__()
+    with xpkern.config(impl="dask-chunks"):  # known before any elementwise function exists
+        pass
+
+
+@pytest.mark.parametrize("dtype", ["notadtype", "asarray"])
+def test_elementwise_refuses_unknown_dtype_names(dtype):
+    with pytest.raises(TypeError, match="unknown dtype"):
+        xpkern.elementwise(lambda v: v, dtype=dtype)(np.ones(2))

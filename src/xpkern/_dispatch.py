@@ -94,6 +94,10 @@ class Explanation:
         return "\n".join(lines)
 
 
+# Every implementation name any op registered: config refuses others, which are typos.
+_NAMES: set[str] = set()
+
+
 class _Explained(Exception):
     def __init__(self, explanation: Explanation) -> None:
         self.explanation = explanation
@@ -128,6 +132,7 @@ class Op:
 
         def add(fn: Callable[..., Any]) -> Callable[..., Any]:
             self.impls.append(Impl(name, fn, reason, supports, wins))
+            _NAMES.add(name)
             return fn
 
         return add
@@ -209,6 +214,9 @@ def config(*, impl: str = "auto") -> Iterator[None]:
     """
     if not isinstance(impl, str):
         raise TypeError(f"impl must be a string, not {type(impl).__name__}")
+    if impl not in _NAMES | {"auto", "fused", GENERIC}:
+        known = ", ".join(sorted(_NAMES | {"auto", "fused", GENERIC}))
+        raise ValueError(f"config: unknown implementation {impl!r}; known: {known}")
     token = _impl_choice.set(impl)
     try:
         yield

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from . import _backends, _checks, _cuda, _scalar, fmath
+from . import _backends, _checks, _cuda, _dispatch, _scalar, fmath
 from ._backends import Context, backend_of, resolve
 from ._dispatch import Op, auto_dispatch, config, public
 from ._translate import SourceUnavailable, Translation, UnsupportedFunction, translate
@@ -208,7 +208,13 @@ class _ChunkCall:
 
 
 def _as_dtype(ctx: Context, dtype: Any) -> Any:
-    return getattr(ctx.xp, dtype) if isinstance(dtype, str) else dtype
+    if not isinstance(dtype, str):
+        return dtype
+    found = getattr(ctx.xp, dtype, None)
+    # A dtype is a class (NumPy) or a dtype object (torch); a namespace's functions are neither.
+    if found is None or (callable(found) and not isinstance(found, type)):
+        raise TypeError(f"elementwise: unknown dtype {dtype!r}")
+    return found
 
 
 def _as_result_array(ctx: Context, res: Any, args: Any) -> Any:
@@ -344,6 +350,11 @@ def _dask_supports(ctx: Context, ew: Elementwise, *rest: Any) -> str | None:
 def _generic_supports(ctx: Context, ew: Elementwise, *rest: Any) -> str | None:
     # On Dask the chunk-wise path always applies; the whole-array form would skip the kernels.
     return "Dask arrays go chunk by chunk" if ctx.backend.name == "dask" else None
+
+
+# Each elementwise function registers these on its own op; config must know them before the
+# first such function exists.
+_dispatch._NAMES.update({"dask-chunks", "numba-cpu", "numba-cuda"})
 
 
 def _register_kernels(op: Op) -> None:
