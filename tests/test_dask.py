@@ -159,7 +159,29 @@ def test_dask_array_of_cupy_chunks():
         np.testing.assert_allclose(cupy.asnumpy(got), want[name], rtol=2e-4, atol=2e-3)
 
 
-def test_mixing_dask_with_numpy_is_refused_clearly():
+def test_mixing_dask_with_numpy_follows_dask():
+    # As in Dask, a NumPy array joins the graph as a one-chunk Dask array; the result is lazy.
+    x_np = np.arange(12.0).reshape(3, 4)
+    x = da.from_array(x_np, chunks=2)
+    y = np.linspace(0, 1, 8).reshape(4, 2)
+    results = {
+        "matmul": (xpkern.matmul(x, y), x_np @ y),
+        "cdist": (xpkern.cdist(x, y.T), None),
+        "elementwise": (
+            xpkern.elementwise(lambda a, b: a * b + 1)(x, y[:, 0]),
+            x_np * y[:, 0] + 1,
+        ),
+    }
+    from scipy.spatial import distance
+
+    results["cdist"] = (results["cdist"][0], distance.cdist(x_np, y.T))
+    for name, (lazy, want) in results.items():
+        assert isinstance(lazy, da.Array), name
+        np.testing.assert_allclose(lazy.compute(scheduler="sync"), want, err_msg=name)
+
+
+def test_mixing_dask_with_torch_is_refused_clearly():
+    torch = pytest.importorskip("torch")
     x = da.from_array(np.arange(4.0), chunks=2)
-    with pytest.raises(TypeError, match="dask and numpy"):
-        xpkern.matmul(x, np.ones(4))
+    with pytest.raises(TypeError, match="dask and torch"):
+        xpkern.matmul(x, torch.ones(4, dtype=torch.float64))

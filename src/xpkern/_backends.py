@@ -141,9 +141,17 @@ class Context:
     device_type: str
 
     def asarray(self, x: Any) -> Any:
-        """``x`` unchanged if it is an array, else an array of this namespace on this device."""
-        if backend_of(x) is not None:
+        """``x`` unchanged if it is an array, else an array of this namespace on this device.
+
+        A NumPy array given with Dask arrays becomes a one-chunk Dask array, as in Dask.
+        """
+        found = backend_of(x)
+        if found is DASK or (found is not None and self.backend is not DASK):
             return x
+        if found is not None:
+            import dask.array as da
+
+            return da.from_array(x, chunks=-1)
         try:
             return self.xp.asarray(x, device=self.device)
         except (TypeError, ValueError, OverflowError) as exc:
@@ -190,6 +198,10 @@ def resolve(*args: Any) -> Context:
         import numpy as np
 
         arrays = [np.empty(0)]
+    # Dask's own rule: NumPy arrays among Dask arrays join the graph as single-chunk arrays.
+    names = {b.name for b in map(backend_of, arrays) if b is not None}
+    if names == {"dask", "numpy"}:
+        arrays = [a for a in arrays if backend_of(a) is DASK]
     first, first_backend = arrays[0], backend_of(arrays[0])
     assert first_backend is not None
     for other in arrays[1:]:
