@@ -121,6 +121,13 @@ def test_row_kernels(name, dtype):
         np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
 
 
+def _generic_pairs(metric, x, y, gamma):
+    with xpkern.config(impl="generic"):
+        if metric == "rbf":
+            return xpkern.rbf_kernel(x, y, gamma=gamma)
+        return xpkern.cdist(x, y, metric=metric)
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("metric", ["sqeuclidean", "euclidean", "cityblock", "chebyshev", "rbf"])
 def test_pair_kernel(metric):
@@ -134,11 +141,7 @@ def test_pair_kernel(metric):
     y[1] = x[7]
     with np.errstate(all="ignore"):
         got = _pairs_cuda(resolve(x), x, y, metric, 0.2, r=2)
-    with xpkern.config(impl="generic"):
-        if metric == "rbf":
-            want = xpkern.rbf_kernel(x, y, gamma=0.2)
-        else:
-            want = xpkern.cdist(x, y, metric=metric)
+    want = _generic_pairs(metric, x, y, 0.2)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     if metric != "rbf":
@@ -177,11 +180,7 @@ def test_gemm_pair_kernel_refines_cancelling_pairs(metric):
     x[5, 2] = np.nan
     y = x[:9].copy()
     got = _gemm_cuda(resolve(x), x, y, metric, 0.3, chunk_bytes=7 * 9 * 4)  # 7-row chunks
-    with xpkern.config(impl="generic"):
-        if metric == "rbf":
-            want = xpkern.rbf_kernel(x, y, gamma=0.3)
-        else:
-            want = xpkern.cdist(x, y, metric=metric)
+    want = _generic_pairs(metric, x, y, 0.3)
     np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     if metric != "rbf":

@@ -38,13 +38,15 @@ def _direct(ctx: Context, x: Any, y: Any, metric: str) -> Any:
     return xp.concat(parts, axis=0) if len(parts) > 1 else parts[0]
 
 
-def _cosine(ctx: Context, x: Any, y: Any) -> Any:
+def _cosine(ctx: Context, x: Any, y: Any, squared: Any = None) -> Any:
     # 1 - cos = |x/|x| - y/|y||^2 / 2: equal directions give exactly 0, nearby ones keep
-    # their accuracy, and a zero vector gives NaN as in SciPy.
+    # their accuracy, and a zero vector gives NaN as in SciPy. ``squared`` computes the
+    # squared distances of the unit vectors (the generic blocked loop by default).
     xp = ctx.xp
     xn = x / xp.sqrt(xp.sum(x * x, axis=-1, keepdims=True))
     yn = y / xp.sqrt(xp.sum(y * y, axis=-1, keepdims=True))
-    return xp.clip(_direct(ctx, xn, yn, "sqeuclidean") / 2, 0.0, 2.0)
+    d = squared(xn, yn) if squared else _direct(ctx, xn, yn, "sqeuclidean")
+    return xp.clip(d / 2, 0.0, 2.0)
 
 
 def _cdist_generic(ctx: Context, x: Any, y: Any, metric: str) -> Any:
@@ -240,20 +242,15 @@ def _pairs_kernel() -> Any:
 # --- Dask: one task per pair of row chunks -------------------------------------------------
 
 
-@_cdist.register(
-    "dask-blocks",
-    reason="one task per pair of row chunks, each chunk pair dispatched in its own library",
-    supports=only_dask,
-)
+_DASK_REASON = "one task per pair of row chunks, each chunk pair dispatched in its own library"
+
+
+@_cdist.register("dask-blocks", reason=_DASK_REASON, supports=only_dask)
 def _cdist_dask(ctx: Context, x: Any, y: Any, metric: str) -> Any:
     return row_blocks(_cdist_block, x, y, x.dtype, metric=metric)
 
 
-@_rbf.register(
-    "dask-blocks",
-    reason="one task per pair of row chunks, each chunk pair dispatched in its own library",
-    supports=only_dask,
-)
+@_rbf.register("dask-blocks", reason=_DASK_REASON, supports=only_dask)
 def _rbf_dask(ctx: Context, x: Any, y: Any, gamma: float) -> Any:
     return row_blocks(_rbf_block, x, y, x.dtype, gamma=gamma)
 
@@ -510,10 +507,7 @@ def _cuda_wins(ctx: Context, x: Any, y: Any, *rest: Any) -> str | None:
 def _cdist_cuda(ctx: Context, x: Any, y: Any, metric: str) -> Any:
     if metric != "cosine":
         return _pairs_best(ctx, x, y, metric, 0.0)
-    xp = ctx.xp
-    xn = x / xp.sqrt(xp.sum(x * x, axis=-1, keepdims=True))
-    yn = y / xp.sqrt(xp.sum(y * y, axis=-1, keepdims=True))
-    return xp.clip(_pairs_best(ctx, xn, yn, "sqeuclidean", 0.0) / 2, 0.0, 2.0)
+    return _cosine(ctx, x, y, lambda a, b: _pairs_best(ctx, a, b, "sqeuclidean", 0.0))
 
 
 @_rbf.register(
