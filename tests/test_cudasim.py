@@ -226,3 +226,16 @@ def test_epilogue_unrolled_columns():
         want = xpkern.cdist(x, y, metric="sqeuclidean")
     np.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-5)
     assert g[1, 4] == 0.0
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("metric", ["cosine", "euclidean", "cityblock"])
+def test_cdist_cuda_implementation(metric):
+    from xpkern._backends import resolve
+    from xpkern.distance import _cdist_cuda
+
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((20, 7))
+    y = np.concatenate([x[:3] * 2.5, rng.standard_normal((4, 7))])  # same directions too
+    got = _cdist_cuda(resolve(x), x, y, metric)
+    np.testing.assert_allclose(got, _generic_pairs(metric, x, y, None), rtol=1e-9, atol=1e-12)
