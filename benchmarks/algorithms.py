@@ -1,5 +1,5 @@
 """logsumexp, softmax, mean_var, cdist, rbf_kernel and one k-means assignment: xpkern's
-implementations against SciPy and torch.
+implementations against SciPy, scikit-learn and torch (those installed).
 
 Run: ``python -m benchmarks.algorithms [--gpu] [--quick] [--out DIR]``. The CPU thresholds in
 ``xpkern/distance.py`` and ``xpkern/cluster.py`` come from this table.
@@ -37,6 +37,7 @@ def _peers(name: str, x: Any, y: Any) -> dict[str, Any]:
             "softmax": {"scipy": lambda: special.softmax(x, axis=-1)},
             "cdist": {"scipy": lambda: distance.cdist(x, y)},
         }.get(name, {})
+        peers.update(_sklearn_peers(name, x, y))
     try:
         import torch
     except ImportError:
@@ -50,6 +51,19 @@ def _peers(name: str, x: Any, y: Any) -> dict[str, Any]:
         "rbf_kernel": {"torch": lambda: torch.exp(-(torch.cdist(tx, ty) ** 2) / tx.shape[1])},
     }.get(name, {})
     return {**peers, **more}
+
+
+def _sklearn_peers(name: str, x: Any, y: Any) -> dict[str, Any]:
+    try:
+        from sklearn.metrics import pairwise
+    except ImportError:
+        return {}
+    peers = {
+        "cdist": lambda: pairwise.euclidean_distances(x, y),
+        "rbf_kernel": lambda: pairwise.rbf_kernel(x, y),
+        "kmeans assign": lambda: pairwise.pairwise_distances_argmin_min(x, x[:64]),
+    }
+    return {"sklearn": peers[name]} if name in peers else {}
 
 
 def _ops(x: Any, y: Any, centers: Any) -> dict[str, tuple[Any, tuple[Any, ...], dict]]:
