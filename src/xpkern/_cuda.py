@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from functools import cache, lru_cache
 from typing import Any
 
+import numpy as np
+
 from ._backends import Context
 from ._checks import dtype_name
 
@@ -21,30 +23,29 @@ __all__ = ["gram_syrk", "on_caller_stream"]
 
 @contextlib.contextmanager
 def on_caller_stream(ctx: Context, x: Any) -> Iterator[Any]:
-    """CuPy, with its current stream set to the stream the caller's library is using."""
+    """CuPy, with its current device and stream set to those the caller's library is using."""
     import cupy
 
-    if ctx.backend.name != "torch":
-        with cupy.cuda.Device(x.device.id):
-            yield cupy
-        return
-    import torch
-
-    stream = _TorchStream(torch.cuda.current_stream(x.device).cuda_stream)
-    with cupy.cuda.Device(x.device.index), cupy.cuda.Stream.from_external(stream):
+    with _device_of(ctx, x), _caller_stream(ctx, x):
         yield cupy
+
+
+def _caller_stream(ctx: Context, x: Any) -> Any:
+    """The caller's current stream as a CuPy stream."""
+    if ctx.backend.name == "torch":
+        return _torch_caller_stream(x)
+    import cupy
+
+    return cupy.cuda.get_current_stream()
 
 
 _STREAMS: dict[tuple[int, int], Any] = {}
 
 
-def _caller_stream(ctx: Context, x: Any) -> Any:
-    """The caller's current stream as a CuPy stream, cached per raw handle: building one costs
-    microseconds that a small launch cannot spare."""
+def _torch_caller_stream(x: Any) -> Any:
+    """torch's current stream on ``x``'s device as a CuPy stream, cached per raw handle:
+    building one costs microseconds that a small launch cannot spare."""
     import cupy
-
-    if ctx.backend.name != "torch":
-        return cupy.cuda.get_current_stream()
     import torch
 
     key = (x.device.index or 0, _torch_stream_handle(torch, x.device))
@@ -242,8 +243,6 @@ def elementwise_wins(ctx: Context, ew: Any, args: Any, shape: Any, out: Any) -> 
 
 
 def _is_array(a: Any) -> bool:
-    import numpy as np
-
     return hasattr(a, "shape") and hasattr(a, "dtype") and not isinstance(a, np.generic)
 
 
@@ -255,7 +254,6 @@ def _contiguous(a: Any) -> bool:
 
 def _numba_type(a: Any) -> Any:
     import numba
-    import numpy as np
 
     types: Any = numba.types
     if _is_array(a):
@@ -270,8 +268,6 @@ def _numba_type(a: Any) -> Any:
 
 
 def _scalar_arg(a: Any) -> Any:
-    import numpy as np
-
     if isinstance(a, np.generic):
         return a
     return np.int64(a) if isinstance(a, bool | int) else np.float64(a)
@@ -318,8 +314,6 @@ class _Launcher:
     def launch(self, ctx: Context, grid: tuple[int, ...], block: tuple[int, ...],
                args: list[Any], shared: int = 0) -> None:  # fmt: skip
         """Launch on the caller's stream with ``shared`` bytes of dynamic shared memory."""
-        import numpy as np
-
         if self.cupy_fn is not None:
             packed: list[Any] = []
             for a in args:
@@ -366,8 +360,6 @@ def _backends_cupy() -> bool:
 def _pack_array(a: Any) -> list[Any]:
     # numba's data model for a C array kernel argument:
     # meminfo, parent, nitems, itemsize, data, shape[0..ndim), strides[0..ndim) (bytes)
-    import numpy as np
-
     itemsize = _itemsize(a)
     shape = tuple(int(s) for s in a.shape) or (1,)
     if hasattr(a, "stride"):
@@ -435,7 +427,8 @@ def _flat(a: Any) -> Any:
     return a.reshape(-1) if _is_array(a) else a
 
 
-def _empty(ctx: Context, shape: Any, dtype: Any, like: Any) -> Any:
+def empty(ctx: Context, shape: Any, dtype: Any, like: Any) -> Any:
+    """An uninitialised array of ``like``'s library on its device."""
     if ctx.backend.name == "torch":
         import torch
 
@@ -457,7 +450,7 @@ def elementwise_run(ctx: Context, ew: Any, args: Any, shape: Any, out: Any) -> A
 
     like = _first_array(args)
     dtype = ew.result_dtype(ctx, args)
-    result = out if out is not None and out.dtype == dtype else _empty(ctx, shape, dtype, like)
+    result = out if out is not None and out.dtype == dtype else empty(ctx, shape, dtype, like)
     flat = [_flat(result)] + [_flat(a) for a in args]
     n = int(flat[0].shape[0])
     flat.append(n)
@@ -503,21 +496,9 @@ class FastCall:
         self.dtype = dtype
         self.slots = tuple(i for i, a in enumerate(args) if _is_array(a))
         self.scalars = {i: _scalar_arg(a) for i, a in enumerate(args) if not _is_array(a)}
-        self.device_id = _first_array(args).device.index if self.torch else None
-        self.streams: dict[int, Any] = {}
         self.cupy = cupy
 
-    def _stream(self, handle: int) -> Any:
-        stream = self.streams.get(handle)
-        if stream is None:
-            stream = self.streams[handle] = self.cupy.cuda.Stream.from_external(
-                _TorchStream(handle)
-            )
-        return stream
-
     def __call__(self, args: Any) -> Any:
-        import numpy as np
-
         first = args[self.slots[0]]
         shape = first.shape
         for i in self.slots:
@@ -529,7 +510,7 @@ class FastCall:
 
             out = torch.empty(shape, dtype=self.dtype, device=first.device)
             n = out.numel()
-            stream = self._stream(_torch_stream_handle(torch, first.device))
+            stream = _torch_caller_stream(first)
         else:
             with self.cupy.cuda.Device(first.device.id):
                 out = self.cupy.empty(shape, dtype=self.dtype)
@@ -612,11 +593,6 @@ def matmul_into(ctx: Context, a: Any, b: Any, out: Any) -> None:
         ctx.xp.matmul(a, b, out=out)
 
 
-def empty(ctx: Context, shape: Any, dtype: Any, like: Any) -> Any:
-    """An uninitialised array of ``like``'s library on its device."""
-    return _empty(ctx, shape, dtype, like)
-
-
 def kernel_supports(ctx: Context, *arrays: Any) -> str | None:
     """Why a CUDA kernel cannot take these arrays, or None: CUDA arrays of float32/float64
     that need no grad, and a working numba-cuda."""
@@ -670,7 +646,7 @@ def polyval_supports(ctx: Context, coeffs: Any, x: Any) -> str | None:
 def polyval_run(ctx: Context, coeffs: Any, x: Any) -> Any:
     from .elementwise import load_module
 
-    out = _empty(ctx, tuple(x.shape), x.dtype, x)
+    out = empty(ctx, tuple(x.shape), x.dtype, x)
     flat = [out.reshape(-1), coeffs, x.reshape(-1)]
     n = int(flat[0].shape[0])
     if n:
@@ -689,8 +665,6 @@ def run_on_simulator(ew: Any, *args: Any) -> Any:
     The simulator (``NUMBA_ENABLE_CUDASIM=1``) executes the kernel's logic on the CPU; this
     lets machines without a GPU test what the GPU would run.
     """
-    import numpy as np
-
     from ._backends import resolve
     from .elementwise import _broadcast_shape, literal_types, load_module
 
@@ -792,7 +766,6 @@ def fit_linear_run(ctx: Context, X: Any, Y: Any, W: Any, B: Any, lr: float, step
     """Run ``steps`` gradient steps in one CUDA block on the caller's stream."""
     import warnings
 
-    import numpy as np
     from numba import cuda
 
     from .elementwise import load_module
