@@ -165,12 +165,12 @@ def test_no_device_memory_growth_over_10k_calls():
 def test_torch_cuda_without_cupy(monkeypatch):
     # CuPy absent, torch-CUDA present: kernels are launched by numba-cuda itself, the cuBLAS
     # Gram (which goes through CuPy) steps aside with the reason, and every answer is right.
-    from xpkern import _backends, special
+    from xpkern import _backends, _cuda
 
     installed = _backends.Backend.installed
     monkeypatch.setattr(_backends.Backend, "installed",
                         lambda self: self.name != "cupy" and installed(self))  # fmt: skip
-    monkeypatch.setattr(special, "_ROW_KERNELS", {})
+    monkeypatch.setattr(_cuda, "_KERNELS", {})  # fresh launchers, built without CuPy
     x = torch.rand(100_000, device="cuda")
     poly = xpkern.elementwise(lambda v: v * 2.0 + 1.0)
     assert xpkern.explain(poly, x).impl == "numba-cuda"

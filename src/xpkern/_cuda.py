@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache, lru_cache
 from typing import Any
 
@@ -571,6 +571,17 @@ class Kernel:
                     types_ = [_numba_type(a) for a in args]
                     launcher = self.launchers[key] = _Launcher(module.kernel, types_)
         launcher.launch(ctx, grid, block, args, shared)
+
+
+_KERNELS: dict[tuple[Any, ...], Kernel] = {}
+
+
+def cached_kernel(key: tuple[Any, ...], tag: str, source: Callable[[], str]) -> Kernel:
+    """The :class:`Kernel` for ``key``, its source built by ``source()`` on first use only."""
+    kernel = _KERNELS.get(key)
+    if kernel is None:
+        kernel = _KERNELS[key] = Kernel(source(), tag)
+    return kernel
 
 
 def _arg_key(a: Any) -> Any:

@@ -325,22 +325,23 @@ def kernel(partial, centers, moved):
     for j in range(tid, {D}, 32):
         moved[c, j] = red[0, j] / count if count > zero else centers[c, j]
 """
-_KMEANS_KERNELS: dict[Any, Any] = {}
 _UPDATE_SHARED = 40 * 1024  # bytes of group accumulators per block
 _MAX_FEATURES = 64
 
 
-def _kernel(name: str, source: str, x: Any, **sizes: int) -> Any:
+def _kernel(name: str, template: str, x: Any, **sizes: int) -> Any:
     from . import _cuda
 
     dtype = _checks.dtype_name(x.dtype)
-    key = (name, dtype, *sorted(sizes.items()))
-    if key not in _KMEANS_KERNELS:
-        source = source.replace("{dtype}", dtype)
+
+    def source() -> str:
+        text = template.replace("{dtype}", dtype)
         for k, v in sizes.items():
-            source = source.replace("{" + k + "}", str(v))
-        _KMEANS_KERNELS[key] = _cuda.Kernel(source, f"cuda_kmeans_{name}")
-    return _KMEANS_KERNELS[key]
+            text = text.replace("{" + k + "}", str(v))
+        return text
+
+    key = ("kmeans", name, dtype, *sorted(sizes.items()))
+    return _cuda.cached_kernel(key, f"cuda_kmeans_{name}", source)
 
 
 def _cuda_supports(ctx: Context, x: Any, centers: Any, *rest: Any) -> str | None:
@@ -375,12 +376,11 @@ def _assign_cuda(ctx: Context, x: Any, centers: Any) -> tuple[Any, Any]:
     labels = _cuda.empty(ctx, (n,), ctx.xp.int64, x)
     closest = _cuda.empty(ctx, (n,), x.dtype, x)
     dtype = _checks.dtype_name(x.dtype)
-    key = ("assign", dtype, d)
-    if key not in _KMEANS_KERNELS:
-        _KMEANS_KERNELS[key] = _cuda.Kernel(_assign_source(d, dtype), "cuda_kmeans_assign")
+    kernel = _cuda.cached_kernel(("kmeans", "assign", dtype, d), "cuda_kmeans_assign",
+                                 lambda: _assign_source(d, dtype))  # fmt: skip
     blocks = min(-(-n // 256), 8 * _cuda.multiprocessors())
     shared = int(centers.shape[0]) * d * _itemsize(x)
-    _KMEANS_KERNELS[key](ctx, (blocks,), (256,), [x, centers, labels, closest], shared=shared)
+    kernel(ctx, (blocks,), (256,), [x, centers, labels, closest], shared=shared)
     return labels, closest
 
 

@@ -345,24 +345,20 @@ def kernel(x, y, out, gamma):
 """
 
 
-_PAIR_KERNELS: dict[Any, Any] = {}
-
-
 def _pairs_cuda(ctx: Context, x: Any, y: Any, metric: str, gamma: float, r: int = _R) -> Any:
     import numpy as np
 
     from . import _cuda
 
     dtype = _checks.dtype_name(x.dtype)
-    key = (metric, dtype, r)
-    if key not in _PAIR_KERNELS:
-        _PAIR_KERNELS[key] = _cuda.Kernel(_pairs_source(metric, dtype, r), f"cuda_pairs_{metric}")
+    kernel = _cuda.cached_kernel(("pairs", metric, dtype, r), f"cuda_pairs_{metric}",
+                                 lambda: _pairs_source(metric, dtype, r))  # fmt: skip
     n, m = int(x.shape[0]), int(y.shape[0])
     out = _cuda.empty(ctx, (n, m), x.dtype, x)
     tile = 16 * r
     grid = (-(-m // tile), -(-n // tile))
     scalar = np.float32(gamma) if dtype == "float32" else np.float64(gamma)
-    _PAIR_KERNELS[key](ctx, grid, (16, 16), [x, y, out, scalar])
+    kernel(ctx, grid, (16, 16), [x, y, out, scalar])
     return out
 
 
@@ -444,11 +440,13 @@ def _gemm_cuda(ctx: Context, x: Any, y: Any, metric: str, gamma: float,
 
     xp = ctx.xp
     dtype = _checks.dtype_name(x.dtype)
-    key = ("gemm", metric, dtype)
-    if key not in _PAIR_KERNELS:
-        source = _EPILOGUE_SOURCE.replace("{dtype}", dtype)
-        source = source.replace("{final}", _EPILOGUE_FINAL[metric])
-        _PAIR_KERNELS[key] = _cuda.Kernel(source, f"cuda_pairs_gemm_{metric}")
+    kernel = _cuda.cached_kernel(
+        ("epilogue", metric, dtype),
+        f"cuda_pairs_gemm_{metric}",
+        lambda: _EPILOGUE_SOURCE.replace("{dtype}", dtype).replace(
+            "{final}", _EPILOGUE_FINAL[metric]
+        ),
+    )
     n, m = int(x.shape[0]), int(y.shape[0])
     out = _cuda.empty(ctx, (n, m), x.dtype, x)
     xx, yy = xp.sum(x * x, axis=1), xp.sum(y * y, axis=1)
@@ -461,7 +459,7 @@ def _gemm_cuda(ctx: Context, x: Any, y: Any, metric: str, gamma: float,
         part = out[r0:r1]
         _cuda.matmul_into(ctx, x[r0:r1], yt, part)
         grid = (min(_EPILOGUE_GRID[0], -(-m // 256)), min(r1 - r0, _EPILOGUE_GRID[1]))
-        _PAIR_KERNELS[key](ctx, grid, (256,), [part, xx[r0:r1], yy, x[r0:r1], y, scalar])
+        kernel(ctx, grid, (256,), [part, xx[r0:r1], yy, x[r0:r1], y, scalar])
     return out
 
 

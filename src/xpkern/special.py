@@ -414,21 +414,19 @@ _LONG_FINISH = {
             out[row, j] = x[row, j] - total
 """,
 }
-_ROW_KERNELS: dict[Any, Any] = {}
+
+
+def _long_rows_source(name: str, dtype: str) -> str:
+    source = _LONG_ROWS_SOURCE.replace("{finish}", _LONG_FINISH[name])
+    return source.replace("{dtype}", dtype).replace("{T}", str(_THREADS))
 
 
 def _rows_kernel(name: str, dtype: str, stash: bool) -> Any:
     from . import _cuda
 
-    key = (name, dtype, stash, _THREADS)
-    if key not in _ROW_KERNELS:
-        if stash:
-            source = _stash_source(name, dtype)
-        else:
-            source = _LONG_ROWS_SOURCE.replace("{finish}", _LONG_FINISH[name])
-            source = source.replace("{dtype}", dtype).replace("{T}", str(_THREADS))
-        _ROW_KERNELS[key] = _cuda.Kernel(source, f"cuda_rows_{name}")
-    return _ROW_KERNELS[key]
+    build = _stash_source if stash else _long_rows_source
+    key = ("rows", name, dtype, stash, _THREADS)
+    return _cuda.cached_kernel(key, f"cuda_rows_{name}", lambda: build(name, dtype))
 
 
 def _rows_supports(ctx: Context, x: Any, axes: tuple[int, ...], *rest: Any) -> str | None:
