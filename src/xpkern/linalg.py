@@ -7,6 +7,7 @@ from typing import Any
 
 from . import _backends
 from ._backends import Context, resolve
+from ._dask import only_dask, sum_of_column_grams
 from ._dispatch import Op, config, public
 
 __all__ = ["matmul"]
@@ -368,9 +369,7 @@ def _gram_cublas(ctx: Context, x: Any) -> Any:
 
 
 def _dask_gram_supports(ctx: Context, x: Any) -> str | None:
-    if ctx.backend.name != "dask":
-        return "only for Dask arrays"
-    return None if x.ndim == 2 else "needs a 2-D Dask array"
+    return only_dask(ctx) or (None if x.ndim == 2 else "needs a 2-D Dask array")
 
 
 @_gram.register(
@@ -380,8 +379,6 @@ def _dask_gram_supports(ctx: Context, x: Any) -> str | None:
     supports=_dask_gram_supports,
 )
 def _gram_dask(ctx: Context, x: Any) -> Any:
-    from ._dask import sum_of_column_grams
-
     return sum_of_column_grams(_chunk_gram, x)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from . import _checks
 from ._backends import Context, resolve
+from ._dask import only_dask
 from ._dispatch import Op, config, public
 
 __all__ = ["log_softmax", "logsumexp", "softmax"]
@@ -57,8 +58,9 @@ _logsumexp = Op("logsumexp", _logsumexp_generic)
 
 
 def _dask_tree_supports(ctx: Context, x: Any, axes: Any, keepdims: bool, b: Any) -> str | None:
-    if ctx.backend.name != "dask":
-        return "only for Dask arrays"
+    blocked = only_dask(ctx)
+    if blocked:
+        return blocked
     if b is not None:
         return "weights b take the generic path"
     return None if math.prod(x.shape[a] for a in axes) else "an empty reduction"
