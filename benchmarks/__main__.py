@@ -13,7 +13,7 @@ import argparse
 import importlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,25 +41,19 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def _progress(names: list[str]) -> tuple[Callable[[str], None], Callable[[], None]]:
-    """(advance, close) for a progress bar over the suites: rich's if installed, else lines."""
+def _progress(names: list[str]) -> Iterator[str]:
+    """The suites' names in order, shown as a progress bar (rich's if installed, else a line
+    per suite)."""
     try:
-        from rich.progress import Progress
+        from rich.progress import track
     except ImportError:
-        return (lambda name: print(f"== {name}", flush=True)), (lambda: None)
-    bar = Progress(transient=False)
-    bar.start()
-    task = bar.add_task("benchmarks", total=len(names))
-
-    def advance(name: str) -> None:
-        bar.update(task, description=f"benchmarks: {name}")
-        bar.advance(task) if name == "done" else None
-
-    def close() -> None:
-        bar.update(task, completed=len(names), description="benchmarks: done")
-        bar.stop()
-
-    return advance, close
+        for name in names:
+            print(f"== {name}", flush=True)
+            yield name
+        return
+    for name in track(names, description="benchmarks"):
+        print(f"== {name}", flush=True)
+        yield name
 
 
 def main() -> None:
@@ -75,17 +69,11 @@ def main() -> None:
     payload: dict[str, Any] = {"machine": info, "versions": _versions(), "quick": args.quick,
                                "gpu": args.gpu, "date": time.strftime("%Y-%m-%d"),
                                "suites": {}}  # fmt: skip
-    advance, close = _progress(names)
-    try:
-        for name in names:
-            advance(name)
-            module = importlib.import_module(SUITES[name][0])
-            start = time.perf_counter()
-            rows = module.suite(args.gpu, args.quick)
-            payload["suites"][name] = {"rows": rows, "seconds": time.perf_counter() - start}
-            advance("done")
-    finally:
-        close()
+    for name in _progress(names):
+        module = importlib.import_module(SUITES[name][0])
+        start = time.perf_counter()
+        rows = module.suite(args.gpu, args.quick)
+        payload["suites"][name] = {"rows": rows, "seconds": time.perf_counter() - start}
     _write(payload, args.out, info)
 
 
