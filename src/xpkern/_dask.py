@@ -10,10 +10,23 @@ from __future__ import annotations
 from typing import Any
 
 from ._backends import Context
+from ._dispatch import config
 
 
 def only_dask(ctx: Context, *args: Any, **kwargs: Any) -> str | None:
     return None if ctx.backend.name == "dask" else "only for Dask arrays"
+
+
+class per_chunk:
+    """``fn`` called on chunks, each dispatched afresh: an implementation forced for the Dask
+    array (``dask-blocks``, say) is not one the chunks have. Picklable for workers."""
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with config(impl="auto"):
+            return self.fn(*args, **kwargs)
 
 
 def meta_like(x: Any, ndim: int) -> Any:

@@ -8,8 +8,8 @@ from typing import Any
 
 from . import _checks
 from ._backends import Context, from_host, host_view, resolve
-from ._dask import only_dask, row_blocks
-from ._dispatch import Op, config, public
+from ._dask import only_dask, per_chunk, row_blocks
+from ._dispatch import Op, public
 
 __all__ = ["cdist", "rbf_kernel"]
 
@@ -247,22 +247,12 @@ _DASK_REASON = "one task per pair of row chunks, each chunk pair dispatched in i
 
 @_cdist.register("dask-blocks", reason=_DASK_REASON, supports=only_dask)
 def _cdist_dask(ctx: Context, x: Any, y: Any, metric: str) -> Any:
-    return row_blocks(_cdist_block, x, y, x.dtype, metric=metric)
+    return row_blocks(per_chunk(cdist), x, y, x.dtype, metric=metric)
 
 
 @_rbf.register("dask-blocks", reason=_DASK_REASON, supports=only_dask)
 def _rbf_dask(ctx: Context, x: Any, y: Any, gamma: float) -> Any:
-    return row_blocks(_rbf_block, x, y, x.dtype, gamma=gamma)
-
-
-def _cdist_block(x: Any, y: Any, metric: str) -> Any:
-    with config(impl="auto"):  # a choice forced for the Dask array is not the chunks'
-        return cdist(x, y, metric=metric)
-
-
-def _rbf_block(x: Any, y: Any, gamma: float) -> Any:
-    with config(impl="auto"):
-        return rbf_kernel(x, y, gamma=gamma)
+    return row_blocks(per_chunk(rbf_kernel), x, y, x.dtype, gamma=gamma)
 
 
 # --- CUDA: a tiled pair kernel ----------------------------------------------------------------

@@ -18,7 +18,8 @@ from typing import Any
 
 from . import _backends, _checks, _cuda, _dispatch, _scalar, fmath
 from ._backends import Context, backend_of, resolve
-from ._dispatch import Op, auto_dispatch, config, public
+from ._dask import per_chunk
+from ._dispatch import Op, auto_dispatch, public
 from ._translate import SourceUnavailable, Translation, UnsupportedFunction, translate
 
 __all__ = ["Elementwise", "UnsupportedFunction", "elementwise", "polyval"]
@@ -132,7 +133,8 @@ class Elementwise:
         dtype = self.result_dtype(meta_ctx, probes)
 
         template = tuple(None if i in slots else a for i, a in enumerate(args))
-        return da.map_blocks(_ChunkCall(self, tuple(slots), template), *arrays, dtype=dtype)
+        call = per_chunk(_ChunkCall(self, tuple(slots), template))
+        return da.map_blocks(call, *arrays, dtype=dtype)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Workers of a cluster rebuild it from the function; kernels compile there.
@@ -202,9 +204,7 @@ class _ChunkCall:
         full = list(self.template)
         for i, block in zip(self.slots, blocks, strict=True):
             full[i] = block
-        # A choice forced for the Dask array (dask-chunks) does not apply to its chunks.
-        with config(impl="auto"):
-            return self.ew(*full)
+        return self.ew(*full)
 
 
 def _as_dtype(ctx: Context, dtype: Any) -> Any:

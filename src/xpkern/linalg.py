@@ -7,8 +7,8 @@ from typing import Any
 
 from . import _backends
 from ._backends import Context, resolve
-from ._dask import only_dask, sum_of_column_grams
-from ._dispatch import Op, config, public
+from ._dask import only_dask, per_chunk, sum_of_column_grams
+from ._dispatch import Op, public
 
 __all__ = ["matmul"]
 
@@ -379,9 +379,4 @@ def _dask_gram_supports(ctx: Context, x: Any) -> str | None:
     supports=_dask_gram_supports,
 )
 def _gram_dask(ctx: Context, x: Any) -> Any:
-    return sum_of_column_grams(_chunk_gram, x)
-
-
-def _chunk_gram(chunk: Any) -> Any:
-    with config(impl="auto"):  # a choice forced for the Dask array is not the chunks'
-        return matmul(chunk)
+    return sum_of_column_grams(per_chunk(matmul), x)

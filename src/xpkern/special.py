@@ -7,8 +7,8 @@ from typing import Any
 
 from . import _checks
 from ._backends import Context, resolve
-from ._dask import only_dask
-from ._dispatch import Op, config, public
+from ._dask import only_dask, per_chunk
+from ._dispatch import Op, public
 
 __all__ = ["log_softmax", "logsumexp", "softmax"]
 
@@ -77,14 +77,13 @@ def _logsumexp_dask(ctx: Context, x: Any, axes: tuple[int, ...], keepdims: bool,
 
     # logsumexp is associative: the logsumexp of partial logsumexps is the whole one, and
     # +-inf and NaN carry through each level as they do in one pass.
-    return da.reduction(x, _partial_lse, _partial_lse, combine=_partial_lse, axis=axes,
-                        keepdims=keepdims, dtype=x.dtype, concatenate=True,
-                        meta=x._meta)  # fmt: skip
+    partial = per_chunk(_partial_lse)
+    return da.reduction(x, partial, partial, combine=partial, axis=axes, keepdims=keepdims,
+                        dtype=x.dtype, concatenate=True, meta=x._meta)  # fmt: skip
 
 
 def _partial_lse(chunk: Any, axis: Any = None, keepdims: bool = False, **_: Any) -> Any:
-    with config(impl="auto"):  # a choice forced for the Dask array is not the chunks'
-        return logsumexp(chunk, axis=axis, keepdims=keepdims)
+    return logsumexp(chunk, axis=axis, keepdims=keepdims)
 
 
 @public(_logsumexp)
