@@ -40,22 +40,11 @@ def _rows_cases(torch: Any, n: int, rows: list[dict], repeat: int) -> None:
                 err = float((fn(x, axis=-1).double() - want).abs().max())
             rows.append({"case": f"{name} {n}x{n} f32", "impl": impl, "ms": 1e3 * t,
                          "ratio": t / copy, "vs": "copy", "max_abs_err": err})  # fmt: skip
-        if name != "logsumexp":  # the variant the rule does not pick, for the record
-            t = measure(lambda name=name: special._rows_run(resolve(x), x, name, stash=False),
-                        sync, repeat=3)  # fmt: skip
-            rows.append({"case": f"{name} {n}x{n} f32", "impl": "numba-cuda, two reads",
+        for layout in ("shared", "global"):  # the layouts the rule does not pick, for the record
+            t = measure(lambda name=name, layout=layout: special._rows_run(
+                resolve(x), x, name, layout=layout), sync, repeat=3)  # fmt: skip
+            rows.append({"case": f"{name} {n}x{n} f32", "impl": f"numba-cuda, row in {layout}",
                          "ms": 1e3 * t, "ratio": t / copy, "vs": "copy"})  # fmt: skip
-        for threads in (64, 256):  # block sizes the rule does not pick, for the record
-            special._THREADS = threads
-            try:
-                t = measure(lambda name=name: special._rows_run(resolve(x), x, name), sync,
-                            repeat=3)  # fmt: skip
-                rows.append({"case": f"{name} {n}x{n} f32", "ms": 1e3 * t, "ratio": t / copy,
-                             "impl": f"numba-cuda, {threads} threads", "vs": "copy"})  # fmt: skip
-            except Exception as exc:  # e.g. too many registers for a 1024-thread block
-                print(f"{name} with {threads} threads: {exc}")
-            finally:
-                special._THREADS = 128
         t = measure(lambda peer=peer: peer(x, -1), sync, repeat=repeat)
         rows.append({"case": f"{name} {n}x{n} f32", "impl": f"torch.{name}", "ms": 1e3 * t,
                      "ratio": t / copy, "vs": "copy"})  # fmt: skip

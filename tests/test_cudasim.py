@@ -111,9 +111,11 @@ def test_row_kernels(name, dtype):
     from xpkern.special import _rows_run
 
     x = _edge_rows(dtype)
-    for rows, stash in ((x, None), (x[:, :1].copy(), None), (x, False)):
+    cases = [(x, None, None), (x[:, :1].copy(), None, None), (x, "registers", 32),
+             (x, "shared", None), (x, "global", None)]  # fmt: skip
+    for rows, layout, threads in cases:  # 45 columns in 32 threads: two registers, padded
         with np.errstate(all="ignore"):  # the simulator computes with NumPy scalars
-            got = _rows_run(resolve(rows), rows, name, stash=stash)
+            got = _rows_run(resolve(rows), rows, name, layout=layout, threads=threads)
         want = _generic(lambda a: getattr(xpkern, name)(a, axis=-1), rows)
         assert got.dtype == rows.dtype and got.shape == want.shape
         rtol = 1e-5 if dtype == "float32" else 1e-12

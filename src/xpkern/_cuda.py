@@ -48,7 +48,8 @@ def _torch_caller_stream(x: Any) -> Any:
     import cupy
     import torch
 
-    key = (x.device.index or 0, _torch_stream_handle(torch, x.device))
+    index = x.device.index or 0
+    key = (index, _torch_raw_stream(torch, index))
     stream = _STREAMS.get(key)
     if stream is None:
         stream = _STREAMS[key] = cupy.cuda.Stream.from_external(_TorchStream(key[1]))
@@ -470,8 +471,9 @@ def elementwise_run(ctx: Context, ew: Any, args: Any, shape: Any, out: Any) -> A
             raw = not any(_is_array(a) and dtype_name(a.dtype) == "bool" for a in flat)
             return _Launcher(module.kernel, types_, raw=raw)
 
-        launcher = ew.kernel((*key, str(ctx.device)), build)
-        launcher(ctx, n, flat)
+        with _device_of(ctx, like):  # the module loads into the context of x's device
+            launcher = ew.kernel((*key, str(ctx.device)), build)
+            launcher(ctx, n, flat)
         if out is None and launcher.cupy_fn is not None and launcher.raw:
             ew.remember_fast(args, FastCall(ctx, launcher, dtype, args))
     if out is not None and result is not out:
@@ -484,8 +486,8 @@ class FastCall:
     """The lean path for repeated calls with the same argument types, devices and dtypes.
 
     It skips namespace resolution and dispatch (done once, by the call that created it) and
-    re-checks only what can change between such calls: shapes, contiguity and grad.
-    Returns None when a check fails, and the full path runs.
+    re-checks only what can change between such calls: shapes, contiguity, grad and the current
+    device. Returns None when a check fails, and the full path runs.
     """
 
     def __init__(self, ctx: Context, launcher: _Launcher, dtype: Any, args: Any) -> None:
@@ -497,6 +499,8 @@ class FastCall:
         self.slots = tuple(i for i, a in enumerate(args) if _is_array(a))
         self.scalars = {i: _scalar_arg(a) for i, a in enumerate(args) if not _is_array(a)}
         self.cupy = cupy
+        self.device = _device_index(ctx, args[self.slots[0]])
+        self.block = _ArgBlock.for_kernel(self.fn, len(args), self.scalars)
 
     def __call__(self, args: Any) -> Any:
         first = args[self.slots[0]]
@@ -505,37 +509,119 @@ class FastCall:
             a = args[i]
             if a.shape != shape or getattr(a, "requires_grad", False) or not _contiguous(a):
                 return None
+        if self.cupy.cuda.runtime.getDevice() != self.device:
+            return None
         if self.torch:
             import torch
 
             out = torch.empty(shape, dtype=self.dtype, device=first.device)
             n = out.numel()
-            stream = _torch_caller_stream(first)
         else:
-            with self.cupy.cuda.Device(first.device.id):
-                out = self.cupy.empty(shape, dtype=self.dtype)
+            out = self.cupy.empty(shape, dtype=self.dtype)
             n = out.size
-            stream = self.cupy.cuda.get_current_stream()
         if n == 0:
             return out
-        packed: list[Any] = [np.uint64(_pointer(out))]
+        values: list[Any] = [_pointer(out)]
         for i, a in enumerate(args):
-            if i in self.scalars:
-                packed.append(self.scalars[i] if a == self.scalars[i] else _scalar_arg(a))
+            if i not in self.scalars:
+                values.append(_pointer(a))
+            elif type(a) is int and not -(2**63) <= a < 2**63:
+                return None  # too wide for the kernel's int64: the full path says so
             else:
-                packed.append(np.uint64(_pointer(a)))
-        packed.append(np.int64(n))
-        self.fn((_blocks(n),), (_THREADS,), tuple(packed), stream=stream)
+                values.append(a)
+        values.append(n)
+        if self.block is not None:
+            self.block.launch(_blocks(n), _THREADS, self.raw_stream(), values)
+        else:
+            packed: list[Any] = [np.uint64(values[0])]
+            for i, a in enumerate(args):
+                packed.append(_scalar_arg(a) if i in self.scalars else np.uint64(values[i + 1]))
+            packed.append(np.int64(n))
+            stream = (_torch_caller_stream(first) if self.torch
+                      else self.cupy.cuda.get_current_stream())  # fmt: skip
+            self.fn((_blocks(n),), (_THREADS,), tuple(packed), stream=stream)
         return out
 
+    def raw_stream(self) -> int:
+        if self.torch:
+            import torch
 
-def _torch_stream_handle(torch: Any, device: Any) -> int:
+            return _torch_raw_stream(torch, self.device)
+        return _cupy_raw_stream(self.cupy)
+
+
+class _ArgBlock:
+    """A kernel's launch arguments laid out once in C memory, for launching through the CUDA
+    driver: a call writes the new values in place instead of building them anew.
+
+    CuPy's launch converts every argument on every call (about 10 us for a 1K-element
+    elementwise call on an H100, benchmarks/launch_profile.py); this costs a few C stores.
+    """
+
+    def __init__(self, fn: Any, types_: list[Any], launch: Callable[..., Any]) -> None:
+        import ctypes
+
+        self.fn = int(fn.ptr)
+        self.values = [t() for t in types_]
+        pointers = (ctypes.c_void_p * len(types_))(*(ctypes.addressof(v) for v in self.values))
+        self.pointers = pointers  # kept alive: the driver reads the arguments through it
+        self.address = ctypes.addressof(pointers)
+        self.driver_launch = launch
+        self.lock = threading.Lock()
+
+    @classmethod
+    def for_kernel(cls, fn: Any, nargs: int, scalars: dict[int, Any]) -> _ArgBlock | None:
+        """The block for an elementwise kernel (out, the arguments, n), or None where this
+        CuPy has no driver launch or an argument type has no C layout."""
+        import ctypes
+
+        launch = _driver_launch()
+        if launch is None or not hasattr(fn, "ptr"):
+            return None
+        try:
+            types_ = [ctypes.c_uint64]
+            for i in range(nargs):
+                scalar = scalars.get(i)
+                types_.append(ctypes.c_uint64 if scalar is None
+                              else np.ctypeslib.as_ctypes_type(scalar.dtype))  # fmt: skip
+        except NotImplementedError:
+            return None
+        return cls(fn, [*types_, ctypes.c_int64], launch)
+
+    def launch(self, grid: int, block: int, stream: int, values: list[Any]) -> None:
+        # The driver copies the arguments at launch, so the block is free again on return;
+        # the lock keeps two threads from filling it at once.
+        with self.lock:
+            for slot, value in zip(self.values, values, strict=True):
+                slot.value = value
+            self.driver_launch(self.fn, grid, 1, 1, block, 1, 1, 0, stream, self.address, 0)
+
+
+@cache
+def _driver_launch() -> Callable[..., Any] | None:
+    try:
+        from cupy.cuda import driver
+    except ImportError:
+        return None
+    return getattr(driver, "launchKernel", None)
+
+
+def _device_index(ctx: Context, x: Any) -> int:
+    return int(x.device.index or 0) if ctx.backend.name == "torch" else int(x.device.id)
+
+
+def _torch_raw_stream(torch: Any, device: int) -> int:
     # torch.cuda.current_stream builds a Stream object (about 10 us); the raw handle is the
     # same number for a fraction of that.
     raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)
     if raw is not None:
-        return int(raw(device.index))
+        return int(raw(device))
     return int(torch.cuda.current_stream(device).cuda_stream)
+
+
+def _cupy_raw_stream(cupy: Any) -> int:
+    get = getattr(cupy.cuda.stream, "get_current_stream_ptr", None)
+    return int(get()) if get is not None else int(cupy.cuda.get_current_stream().ptr)
 
 
 def _itemsize(a: Any) -> int:

@@ -326,7 +326,7 @@ _SHUFFLE = """
 """
 
 
-def _stash_source(name: str, dtype: str) -> str:
+def _stash_source(name: str, dtype: str, threads: int) -> str:
     from ._cuda import simulated
 
     sums, write = _STASH_PARTS[name]
@@ -341,7 +341,7 @@ def _stash_source(name: str, dtype: str) -> str:
     source = _STASH_SOURCE
     for key, text in parts.items():
         source = source.replace("{" + key + "}", text)
-    return source.replace("{dtype}", dtype).replace("{T}", str(_THREADS))
+    return source.replace("{dtype}", dtype).replace("{T}", str(threads))
 
 
 _LONG_ROWS_SOURCE = """
@@ -417,17 +417,148 @@ _LONG_FINISH = {
 }
 
 
-def _long_rows_source(name: str, dtype: str) -> str:
+def _long_rows_source(name: str, dtype: str, threads: int) -> str:
     source = _LONG_ROWS_SOURCE.replace("{finish}", _LONG_FINISH[name])
-    return source.replace("{dtype}", dtype).replace("{T}", str(_THREADS))
+    return source.replace("{dtype}", dtype).replace("{T}", str(threads))
 
 
-def _rows_kernel(name: str, dtype: str, stash: bool) -> Any:
+# --- rows held in registers ------------------------------------------------------------------
+#
+# A row of at most threads x K elements (K up to 32 float32 or 16 float64) is read straight into
+# K registers per thread, every load issued before any is used: many more loads in flight per
+# multiprocessor than the shared-memory stash allows (it caps a multiprocessor at seven 32 KB
+# rows), and no passes over shared memory.
+_REG_SOURCE = """
+import math
+import numba
+from numba import cuda
+
+NEG = -math.inf
+
+
+@cuda.jit(device=True, inline=True)
+def log0(s):
+    return NEG if s == 0 else math.log(s)
+
+
+@cuda.jit(device=True, inline=True)
+def log1p0(s):
+    return NEG if s == -1 else math.log1p(s)
+
+
+def kernel(x, out):
+    red = cuda.shared.array({T}, numba.{dtype})
+    tid = cuda.threadIdx.x
+    n = x.shape[1]
+    zero = numba.{dtype}(0.0)
+    neg = numba.{dtype}(NEG)
+    for row in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
+{loads}
+        m = neg
+{max}
+{max_tree}
+{sums}
+{write}
+"""
+_REG_SOFTMAX_SUMS = """
+        s = zero
+{exps}
+{sum_tree}
+"""
+_REG_REST_SUMS = """
+        top = m
+        finite = m - m == zero
+        m = m if finite else zero
+        s = zero
+        c = zero
+{terms}
+{sum_tree}
+{count_tree}
+        rest = s + (c - numba.{dtype}(1.0))
+"""
+
+
+def _each(k: int, line: str, threads: int) -> str:
+    """``line`` for register ``k``, with {v}, {e} and {j} (its column) filled in."""
+    column = f"tid + {k * threads}"
+    return line.replace("{v}", f"v{k}").replace("{e}", f"e{k}").replace("{j}", column)
+
+
+def _reg_source(name: str, dtype: str, threads: int, k: int) -> str:
+    from ._cuda import simulated
+
+    def each(line: str) -> str:
+        return "\n".join(_each(i, line, threads) for i in range(k))
+
+    reduce = _TREE if simulated() else _SHUFFLE
+    if name == "softmax":
+        sums = _REG_SOFTMAX_SUMS.replace(
+            "{exps}",
+            each("        {e} = math.exp({v} - m) if {j} < n else zero\n        s += {e}"),
+        )
+        write = each("        if {j} < n:\n            out[row, {j}] = {e} / s")
+    else:
+        sums = _REG_REST_SUMS.replace(
+            "{terms}",
+            each(
+                "        if {j} < n:\n"
+                "            if {v} == top and finite:\n"
+                "                c += numba.{dtype}(1.0)\n"
+                "            else:\n"
+                "                s += math.exp({v} - m)"
+            ),
+        )
+        if name == "logsumexp":
+            write = "        if tid == 0:\n            out[row, 0] = log1p0(rest) + m"
+        else:
+            write = "        ls = log1p0(rest)\n" + each(
+                "        if {j} < n:\n            out[row, {j}] = ({v} - m) - ls"
+            )
+    parts = {
+        "loads": each("        {v} = x[row, {j}] if {j} < n else neg"),
+        "max": each("        m = {v} if ({v} > m or {v} != {v}) else m"),
+        "max_tree": reduce.format(val="m", T="{T}", combine="a if (a > b or a != a) else b"),
+        "sums": sums,
+        "sum_tree": reduce.format(val="s", T="{T}", combine="a + b"),
+        "count_tree": reduce.format(val="c", T="{T}", combine="a + b"),
+        "write": write,
+    }
+    source = _REG_SOURCE
+    for key, text in parts.items():
+        source = source.replace("{" + key + "}", text)
+    return source.replace("{dtype}", dtype).replace("{T}", str(threads))
+
+
+_REG_MAX = {"float32": 32, "float64": 16}  # registers a thread gives to its share of a row
+
+
+def _rows_kernel(name: str, dtype: str, layout: str, threads: int, k: int) -> Any:
     from . import _cuda
 
-    build = _stash_source if stash else _long_rows_source
-    key = ("rows", name, dtype, stash, _THREADS)
-    return _cuda.cached_kernel(key, f"cuda_rows_{name}", lambda: build(name, dtype))
+    def source() -> str:
+        if layout == "registers":
+            return _reg_source(name, dtype, threads, k)
+        if layout == "shared":
+            return _stash_source(name, dtype, threads)
+        return _long_rows_source(name, dtype, threads)
+
+    key = ("rows", name, dtype, layout, threads, k)
+    return _cuda.cached_kernel(key, f"cuda_rows_{name}", source)
+
+
+def _rows_layout(n: int, dtype: str) -> tuple[str, int]:
+    """Where a row of ``n`` elements waits between reading and writing, and the block size."""
+    for threads in (128, 256, 512):
+        if n <= threads * _REG_MAX[dtype]:
+            return "registers", threads
+    itemsize = 4 if dtype == "float32" else 8
+    return ("shared" if n * itemsize <= _STASH_BYTES else "global"), _THREADS
+
+
+def _registers(n: int, threads: int) -> int:
+    """Registers per thread for a row of ``n``: a power of two, so few kernels serve all n."""
+    need = -(-n // threads)
+    return 1 << (need - 1).bit_length()
 
 
 def _rows_supports(ctx: Context, x: Any, axes: tuple[int, ...], *rest: Any) -> str | None:
@@ -445,7 +576,9 @@ def _rows_supports(ctx: Context, x: Any, axes: tuple[int, ...], *rest: Any) -> s
     return None
 
 
-def _rows_run(ctx: Context, x: Any, name: str, stash: bool | None = None) -> Any:
+def _rows_run(ctx: Context, x: Any, name: str, layout: str | None = None,
+              threads: int | None = None) -> Any:  # fmt: skip
+    """``name`` along the last axis of ``x``; ``layout`` and ``threads`` override the rule."""
     from . import _cuda
 
     n = int(x.shape[-1])
@@ -453,12 +586,14 @@ def _rows_run(ctx: Context, x: Any, name: str, stash: bool | None = None) -> Any
     width = 1 if name == "logsumexp" else n
     out = _cuda.empty(ctx, (int(rows.shape[0]), width), x.dtype, x)
     dtype = _checks.dtype_name(x.dtype)
-    nbytes = n * (4 if dtype == "float32" else 8)
-    if stash is None:
-        stash = nbytes <= _STASH_BYTES
+    chosen, default_threads = _rows_layout(n, dtype)
+    layout = layout or chosen
+    threads = threads or (default_threads if layout == chosen else _THREADS)
+    k = _registers(n, threads) if layout == "registers" else 0
+    shared = n * (4 if dtype == "float32" else 8) if layout == "shared" else 0
     grid = min(int(rows.shape[0]), 2**20)
-    kernel = _rows_kernel(name, dtype, stash)
-    kernel(ctx, (grid,), (_THREADS,), [rows, out], shared=nbytes if stash else 0)
+    kernel = _rows_kernel(name, dtype, layout, threads, k)
+    kernel(ctx, (grid,), (threads,), [rows, out], shared=shared)
     return out.reshape(tuple(x.shape[:-1]) + ((n,) if name != "logsumexp" else ()))
 
 
