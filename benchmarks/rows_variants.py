@@ -18,11 +18,10 @@ from xpkern._backends import resolve
 
 SHAPES = [(8192, 8192), (65536, 1024), (2**20, 128), (512, 65536)]
 VARIANTS = [
+    ("registers", 32),
     ("registers", 128),
     ("registers", 256),
-    ("registers", 512),
     ("shared", 128),
-    ("shared", 256),
     ("global", 128),
 ]
 REFERENCE = {

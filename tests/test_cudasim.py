@@ -111,9 +111,11 @@ def test_row_kernels(name, dtype):
     from xpkern.special import _rows_run
 
     x = _edge_rows(dtype)
-    cases = [(x, None, None), (x[:, :1].copy(), None, None), (x, "registers", 32),
+    cases = [(x, None, None), (x[:, :1].copy(), None, None), (x, "registers", 128),
              (x, "shared", None), (x, "global", None)]  # fmt: skip
-    for rows, layout, threads in cases:  # 45 columns in 32 threads: two registers, padded
+    # By default a warp takes a row of 45 in two registers a thread (padded), four rows a block
+    # (the second block's last row absent); 128 threads take a row one register each.
+    for rows, layout, threads in cases:
         with np.errstate(all="ignore"):  # the simulator computes with NumPy scalars
             got = _rows_run(resolve(rows), rows, name, layout=layout, threads=threads)
         want = _generic(lambda a: getattr(xpkern, name)(a, axis=-1), rows)

@@ -186,16 +186,17 @@ def log_softmax(x: Any, /, *, axis: Any = -1) -> Any:
         return _log_softmax(ctx, x, axes)
 
 
-# --- CUDA: one block per row -----------------------------------------------------------------
+# --- CUDA: each row read once and kept on chip -------------------------------------------------
 #
-# The row is kept in shared memory while its max and its sum of exponentials are found (trees
-# in shared memory), so the input is read once and the output written once; each step is the
-# generic formula, so -inf rows, +inf and NaN come out as there. Rows too long for shared
-# memory fold a running (max, sum of exp(x - max)) pair per thread, whose merge keeps the same
-# edge cases, and softmax reads such a row a second time to write it.
+# The row is kept in registers (below) or, when too long for them, in shared memory while its
+# max and its sum of exponentials are found, so the input is read once and the output written
+# once; each step is the generic formula, so -inf rows, +inf and NaN come out as there. Rows too
+# long for shared memory fold a running (max, sum of exp(x - max)) pair per thread, whose merge
+# keeps the same edge cases, and softmax reads such a row a second time to write it.
 
-# A block's threads: 128 beat 256 and 512 on an H100 (8192 x 8192 float32; softmax 0.28 ms
-# against 0.31 and 0.51), and at most 256 means any register count launches.
+# A block's threads for a row in shared memory: 128 beat 256 and 512 on an H100 (8192 x 8192
+# float32; softmax 0.28 ms against 0.31 and 0.51), and at most 256 means any register count
+# launches.
 _THREADS = 128
 _STASH_BYTES = 48 * 1024  # the shared memory a block may take without opting in
 _TREE = """
@@ -424,10 +425,12 @@ def _long_rows_source(name: str, dtype: str, threads: int) -> str:
 
 # --- rows held in registers ------------------------------------------------------------------
 #
-# A row of at most threads x K elements (K up to 32 float32 or 16 float64) is read straight into
-# K registers per thread, every load issued before any is used: many more loads in flight per
-# multiprocessor than the shared-memory stash allows (it caps a multiprocessor at seven 32 KB
-# rows), and no passes over shared memory.
+# A row of at most L x K elements (K up to 32 float32 or 16 float64) is read by L threads
+# straight into K registers each, every load issued before any is used: many more loads in
+# flight per multiprocessor than the shared-memory stash allows (it caps a multiprocessor at
+# seven 32 KB rows), and no passes over shared memory. Rows of up to 32 K elements take one warp
+# each (L = 32, four rows a block), reduced by shuffles alone with no barrier; longer ones a
+# block of L = 128 or 256 threads.
 _REG_SOURCE = """
 import math
 import numba
@@ -437,22 +440,20 @@ NEG = -math.inf
 
 
 @cuda.jit(device=True, inline=True)
-def log0(s):
-    return NEG if s == 0 else math.log(s)
-
-
-@cuda.jit(device=True, inline=True)
 def log1p0(s):
     return NEG if s == -1 else math.log1p(s)
 
 
 def kernel(x, out):
-    red = cuda.shared.array({T}, numba.{dtype})
-    tid = cuda.threadIdx.x
+    red = cuda.shared.array({B}, numba.{dtype})
+    tid = cuda.threadIdx.x % {L}
+    base = cuda.threadIdx.x - tid
     n = x.shape[1]
     zero = numba.{dtype}(0.0)
     neg = numba.{dtype}(NEG)
-    for row in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
+    for first in range(cuda.blockIdx.x * {R}, x.shape[0], cuda.gridDim.x * {R}):
+        row = first + cuda.threadIdx.x // {L}
+        live = row < x.shape[0]
 {loads}
         m = neg
 {max}
@@ -464,6 +465,7 @@ _REG_SOFTMAX_SUMS = """
         s = zero
 {exps}
 {sum_tree}
+        scale = numba.{dtype}(1.0) / s
 """
 _REG_REST_SUMS = """
         top = m
@@ -476,27 +478,59 @@ _REG_REST_SUMS = """
 {count_tree}
         rest = s + (c - numba.{dtype}(1.0))
 """
+# A group of one warp reduces by shuffles alone; a larger group (one per block) meets once in
+# shared memory after them. The simulator has no shuffles: a tree over the group's slots in
+# shared memory, with every thread of the block at each barrier.
+_WARP_REDUCE = """
+        a = {val}
+        for off in (16, 8, 4, 2, 1):
+            b = cuda.shfl_xor_sync(0xFFFFFFFF, a, off)
+            a = {combine}
+        {val} = a
+"""
+_GROUP_TREE = """
+        red[cuda.threadIdx.x] = {val}
+        cuda.syncthreads()
+        half = {L} // 2
+        while half > 0:
+            if tid < half:
+                a = red[cuda.threadIdx.x]
+                b = red[cuda.threadIdx.x + half]
+                red[cuda.threadIdx.x] = {combine}
+            cuda.syncthreads()
+            half //= 2
+        {val} = red[base]
+        cuda.syncthreads()
+"""
 
 
-def _each(k: int, line: str, threads: int) -> str:
+def _each(k: int, line: str, lanes: int) -> str:
     """``line`` for register ``k``, with {v}, {e} and {j} (its column) filled in."""
-    column = f"tid + {k * threads}"
+    column = f"tid + {k * lanes}"
     return line.replace("{v}", f"v{k}").replace("{e}", f"e{k}").replace("{j}", column)
 
 
-def _reg_source(name: str, dtype: str, threads: int, k: int) -> str:
+def _reg_reduce(lanes: int) -> str:
     from ._cuda import simulated
 
-    def each(line: str) -> str:
-        return "\n".join(_each(i, line, threads) for i in range(k))
+    if simulated():
+        return _GROUP_TREE
+    return _WARP_REDUCE if lanes == 32 else _SHUFFLE.replace("{T}", str(lanes))
 
-    reduce = _TREE if simulated() else _SHUFFLE
+
+def _reg_source(name: str, dtype: str, lanes: int, k: int) -> str:
+    def each(line: str) -> str:
+        return "\n".join(_each(i, line, lanes) for i in range(k))
+
+    reduce = _reg_reduce(lanes)
     if name == "softmax":
         sums = _REG_SOFTMAX_SUMS.replace(
             "{exps}",
             each("        {e} = math.exp({v} - m) if {j} < n else zero\n        s += {e}"),
         )
-        write = each("        if {j} < n:\n            out[row, {j}] = {e} / s")
+        # A product by 1/s instead of a division per element: the division's slow path made
+        # this kernel slower than the shared-memory one (benchmarks/rows_variants.py).
+        write = each("        if {j} < n and live:\n            out[row, {j}] = {e} * scale")
     else:
         sums = _REG_REST_SUMS.replace(
             "{terms}",
@@ -509,24 +543,26 @@ def _reg_source(name: str, dtype: str, threads: int, k: int) -> str:
             ),
         )
         if name == "logsumexp":
-            write = "        if tid == 0:\n            out[row, 0] = log1p0(rest) + m"
+            write = "        if tid == 0 and live:\n            out[row, 0] = log1p0(rest) + m"
         else:
             write = "        ls = log1p0(rest)\n" + each(
-                "        if {j} < n:\n            out[row, {j}] = ({v} - m) - ls"
+                "        if {j} < n and live:\n            out[row, {j}] = ({v} - m) - ls"
             )
     parts = {
-        "loads": each("        {v} = x[row, {j}] if {j} < n else neg"),
+        "loads": each("        {v} = x[row, {j}] if ({j} < n and live) else neg"),
         "max": each("        m = {v} if ({v} > m or {v} != {v}) else m"),
-        "max_tree": reduce.format(val="m", T="{T}", combine="a if (a > b or a != a) else b"),
+        "max_tree": reduce.format(val="m", L="{L}", combine="a if (a > b or a != a) else b"),
         "sums": sums,
-        "sum_tree": reduce.format(val="s", T="{T}", combine="a + b"),
-        "count_tree": reduce.format(val="c", T="{T}", combine="a + b"),
+        "sum_tree": reduce.format(val="s", L="{L}", combine="a + b"),
+        "count_tree": reduce.format(val="c", L="{L}", combine="a + b"),
         "write": write,
     }
     source = _REG_SOURCE
     for key, text in parts.items():
         source = source.replace("{" + key + "}", text)
-    return source.replace("{dtype}", dtype).replace("{T}", str(threads))
+    block = max(lanes, _THREADS)
+    source = source.replace("{B}", str(block)).replace("{R}", str(block // lanes))
+    return source.replace("{dtype}", dtype).replace("{L}", str(lanes))
 
 
 _REG_MAX = {"float32": 32, "float64": 16}  # registers a thread gives to its share of a row
@@ -547,10 +583,11 @@ def _rows_kernel(name: str, dtype: str, layout: str, threads: int, k: int) -> An
 
 
 def _rows_layout(n: int, dtype: str) -> tuple[str, int]:
-    """Where a row of ``n`` elements waits between reading and writing, and the block size."""
-    for threads in (128, 256, 512):
-        if n <= threads * _REG_MAX[dtype]:
-            return "registers", threads
+    """Where a row of ``n`` elements waits between reading and writing, and how many threads
+    share it."""
+    for lanes in (32, 128, 256):
+        if n <= lanes * _REG_MAX[dtype]:
+            return "registers", lanes
     itemsize = 4 if dtype == "float32" else 8
     return ("shared" if n * itemsize <= _STASH_BYTES else "global"), _THREADS
 
@@ -589,15 +626,19 @@ def _rows_run(ctx: Context, x: Any, name: str, layout: str | None = None,
     chosen, default_threads = _rows_layout(n, dtype)
     layout = layout or chosen
     threads = threads or (default_threads if layout == chosen else _THREADS)
+    if layout == "registers" and threads != 32 and threads % _THREADS:
+        raise ValueError(f"a row in registers takes one warp or whole blocks, not {threads}")
     k = _registers(n, threads) if layout == "registers" else 0
     shared = n * (4 if dtype == "float32" else 8) if layout == "shared" else 0
-    grid = min(int(rows.shape[0]), 2**20)
+    block = max(threads, _THREADS) if layout == "registers" else threads
+    per_block = block // threads  # rows a block takes at once
+    grid = min(-(-int(rows.shape[0]) // per_block), 2**20)
     kernel = _rows_kernel(name, dtype, layout, threads, k)
-    kernel(ctx, (grid,), (threads,), [rows, out], shared=shared)
+    kernel(ctx, (grid,), (block,), [rows, out], shared=shared)
     return out.reshape(tuple(x.shape[:-1]) + ((n,) if name != "logsumexp" else ()))
 
 
-_CUDA_REASON = "one CUDA block per row: one read of the input, no temporaries"
+_CUDA_REASON = "each row read once by one CUDA warp or block and kept on chip: no temporaries"
 
 
 def _lse_rows_supports(ctx: Context, x: Any, axes: Any, keepdims: bool, b: Any) -> str | None:
