@@ -70,7 +70,8 @@ def rows() -> list[dict[str, Any]]:
         fast.block = None
         add(f"xpkern {label}, CuPy launch", lambda x=x: poly(x))
         fast.block = block
-        assert bool((poly(x) == x**2 + 2 * x + 1).all())
+        want = x**2 + 2 * x + 1
+        assert float(abs(poly(x) - want).max()) <= 1e-6 * float(abs(want).max())
     return out
 
 

@@ -16,7 +16,7 @@ from benchmarks._harness import arguments, measure, save
 from xpkern import special
 from xpkern._backends import resolve
 
-SHAPES = [(8192, 8192), (65536, 1024), (2**20, 128), (512, 65536)]
+SHAPES = [(8192, 8192), (16384, 2048), (65536, 1024), (2**20, 128)]
 VARIANTS = [
     ("registers", 32),
     ("registers", 128),

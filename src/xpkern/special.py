@@ -446,14 +446,10 @@ def log1p0(s):
 
 def kernel(x, out):
     red = cuda.shared.array({B}, numba.{dtype})
-    tid = cuda.threadIdx.x % {L}
-    base = cuda.threadIdx.x - tid
     n = x.shape[1]
     zero = numba.{dtype}(0.0)
     neg = numba.{dtype}(NEG)
-    for first in range(cuda.blockIdx.x * {R}, x.shape[0], cuda.gridDim.x * {R}):
-        row = first + cuda.threadIdx.x // {L}
-        live = row < x.shape[0]
+{rows_loop}
 {loads}
         m = neg
 {max}
@@ -461,6 +457,21 @@ def kernel(x, out):
 {sums}
 {write}
 """
+# A block per row: every row it visits exists, so the guards of the loads compare with n, the
+# same each row (per-row guards made 8192-element rows 2-3x slower on an H100: the 32 compares
+# no longer leave the loop).
+_ONE_ROW = """
+    tid = cuda.threadIdx.x
+    base = 0
+    width = n
+    for row in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):"""
+# Four warps a block, a row each: a warp past the last row sees an empty row.
+_ROWS_OF_WARPS = """
+    tid = cuda.threadIdx.x % {L}
+    base = cuda.threadIdx.x - tid
+    for first in range(cuda.blockIdx.x * {R}, x.shape[0], cuda.gridDim.x * {R}):
+        row = first + cuda.threadIdx.x // {L}
+        width = n if row < x.shape[0] else 0"""
 _REG_SOFTMAX_SUMS = """
         s = zero
 {exps}
@@ -526,16 +537,16 @@ def _reg_source(name: str, dtype: str, lanes: int, k: int) -> str:
     if name == "softmax":
         sums = _REG_SOFTMAX_SUMS.replace(
             "{exps}",
-            each("        {e} = math.exp({v} - m) if {j} < n else zero\n        s += {e}"),
+            each("        {e} = math.exp({v} - m) if {j} < width else zero\n        s += {e}"),
         )
         # A product by 1/s instead of a division per element: the division's slow path made
         # this kernel slower than the shared-memory one (benchmarks/rows_variants.py).
-        write = each("        if {j} < n and live:\n            out[row, {j}] = {e} * scale")
+        write = each("        if {j} < width:\n            out[row, {j}] = {e} * scale")
     else:
         sums = _REG_REST_SUMS.replace(
             "{terms}",
             each(
-                "        if {j} < n:\n"
+                "        if {j} < width:\n"
                 "            if {v} == top and finite:\n"
                 "                c += numba.{dtype}(1.0)\n"
                 "            else:\n"
@@ -543,13 +554,13 @@ def _reg_source(name: str, dtype: str, lanes: int, k: int) -> str:
             ),
         )
         if name == "logsumexp":
-            write = "        if tid == 0 and live:\n            out[row, 0] = log1p0(rest) + m"
+            write = "        if tid == 0 and width:\n            out[row, 0] = log1p0(rest) + m"
         else:
             write = "        ls = log1p0(rest)\n" + each(
-                "        if {j} < n and live:\n            out[row, {j}] = ({v} - m) - ls"
+                "        if {j} < width:\n            out[row, {j}] = ({v} - m) - ls"
             )
     parts = {
-        "loads": each("        {v} = x[row, {j}] if ({j} < n and live) else neg"),
+        "loads": each("        {v} = x[row, {j}] if {j} < width else neg"),
         "max": each("        m = {v} if ({v} > m or {v} != {v}) else m"),
         "max_tree": reduce.format(val="m", L="{L}", combine="a if (a > b or a != a) else b"),
         "sums": sums,
@@ -561,6 +572,7 @@ def _reg_source(name: str, dtype: str, lanes: int, k: int) -> str:
     for key, text in parts.items():
         source = source.replace("{" + key + "}", text)
     block = max(lanes, _THREADS)
+    source = source.replace("{rows_loop}", _ONE_ROW if block == lanes else _ROWS_OF_WARPS)
     source = source.replace("{B}", str(block)).replace("{R}", str(block // lanes))
     return source.replace("{dtype}", dtype).replace("{L}", str(lanes))
 
@@ -585,9 +597,12 @@ def _rows_kernel(name: str, dtype: str, layout: str, threads: int, k: int) -> An
 def _rows_layout(n: int, dtype: str) -> tuple[str, int]:
     """Where a row of ``n`` elements waits between reading and writing, and how many threads
     share it."""
-    for lanes in (32, 128, 256):
-        if n <= lanes * _REG_MAX[dtype]:
-            return "registers", lanes
+    if n <= 32 * 8:
+        return "registers", 32
+    if n <= 128 * 8:
+        return "registers", 128
+    if n <= 256 * _REG_MAX[dtype]:
+        return "registers", 256
     itemsize = 4 if dtype == "float32" else 8
     return ("shared" if n * itemsize <= _STASH_BYTES else "global"), _THREADS
 
