@@ -425,12 +425,11 @@ def _long_rows_source(name: str, dtype: str, threads: int) -> str:
 
 # --- rows held in registers ------------------------------------------------------------------
 #
-# A row of at most L x K elements (K up to 32 float32 or 16 float64) is read by L threads
-# straight into K registers each, every load issued before any is used: many more loads in
-# flight per multiprocessor than the shared-memory stash allows (it caps a multiprocessor at
-# seven 32 KB rows), and no passes over shared memory. Rows of up to 32 K elements take one warp
-# each (L = 32, four rows a block), reduced by shuffles alone with no barrier; longer ones a
-# block of L = 128 or 256 threads.
+# A row of at most L x K elements is read by L threads straight into K registers each, every
+# load issued before any is used: more loads in flight per multiprocessor than the shared-memory
+# stash allows (it caps a multiprocessor at seven 32 KB rows), and no passes over shared memory.
+# Short rows take one warp each (L = 32, four rows a block), reduced by shuffles alone with no
+# barrier; longer ones a block of L = 128 or 256 threads. _rows_layout says which rows go here.
 _REG_SOURCE = """
 import math
 import numba
@@ -594,14 +593,26 @@ def _rows_kernel(name: str, dtype: str, layout: str, threads: int, k: int) -> An
     return _cuda.cached_kernel(key, f"cuda_rows_{name}", source)
 
 
-def _rows_layout(n: int, dtype: str) -> tuple[str, int]:
+# Measured on an H100, float32, in one run (benchmarks/rows_variants.py; times in units of the
+# device copy of the input):
+# - 2^20 x 128: a warp a row beats a block a row, 1.21 / 1.30 / 1.51 (logsumexp / softmax /
+#   log_softmax) against 3.2 / 2.9 / 3.6 in registers of 128 threads and 4.8-6.1 in shared;
+# - 65536 x 1024: 128 threads, 8 registers each: 0.99 / 1.38 / 1.70 against 1.19 / 1.80 / 1.75
+#   for the row in shared memory;
+# - 16384 x 2048: the row in shared memory, 0.97 / 1.63 / 1.53, against 0.96 / 3.4 / 2.1 with 16
+#   registers of 128 threads and 1.06 / 1.82 / 2.02 with 8 of 256;
+# - 8192 x 8192: 256 threads, 32 registers each, 0.80 / 1.56 / 1.27 against 0.94 / 1.53 / 1.52
+#   in shared memory: registers for logsumexp and log_softmax, shared memory for softmax.
+# Sizes between these take the layout of the measured size above them; float64 rows take
+# registers only up to 1024 elements, where 8 registers a thread hold them.
+def _rows_layout(n: int, dtype: str, name: str) -> tuple[str, int]:
     """Where a row of ``n`` elements waits between reading and writing, and how many threads
     share it."""
     if n <= 32 * 8:
         return "registers", 32
     if n <= 128 * 8:
         return "registers", 128
-    if n <= 256 * _REG_MAX[dtype]:
+    if dtype == "float32" and name != "softmax" and 4096 < n <= 256 * _REG_MAX[dtype]:
         return "registers", 256
     itemsize = 4 if dtype == "float32" else 8
     return ("shared" if n * itemsize <= _STASH_BYTES else "global"), _THREADS
@@ -638,7 +649,7 @@ def _rows_run(ctx: Context, x: Any, name: str, layout: str | None = None,
     width = 1 if name == "logsumexp" else n
     out = _cuda.empty(ctx, (int(rows.shape[0]), width), x.dtype, x)
     dtype = _checks.dtype_name(x.dtype)
-    chosen, default_threads = _rows_layout(n, dtype)
+    chosen, default_threads = _rows_layout(n, dtype, name)
     layout = layout or chosen
     threads = threads or (default_threads if layout == chosen else _THREADS)
     if layout == "registers" and threads != 32 and threads % _THREADS:
