@@ -47,7 +47,9 @@ def test_seed_loop_follows_torchs_trajectory():
     data=st.data(),
 )
 def test_backends_and_implementations_agree(n, d, m, dtype, data):
-    values = st.floats(-3, 3, width=32)
+    # |x| <= 1 keeps 40 steps of lr=0.05 stable (the loss's curvature stays under 2(d + 1) = 12);
+    # with 3s gradient descent diverges and float32 overflows, which compares nothing useful.
+    values = st.floats(-1, 1, width=32)
     X = data.draw(hnp.arrays(dtype, (n, d), elements=values))
     y = data.draw(hnp.arrays(dtype, (n,) if m is None else (n, m), elements=values))
     checked = assert_backends_agree(
