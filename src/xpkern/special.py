@@ -533,7 +533,14 @@ def _reg_source(name: str, dtype: str, lanes: int, k: int) -> str:
         return "\n".join(_each(i, line, lanes) for i in range(k))
 
     reduce = _reg_reduce(lanes)
-    if name == "softmax":
+    if name == "softmax-twice":  # a variant: exp again at the write instead of kept exps
+        sums = _REG_SOFTMAX_SUMS.replace(
+            "{exps}", each("        if {j} < width:\n            s += math.exp({v} - m)")
+        )
+        write = each(
+            "        if {j} < width:\n            out[row, {j}] = math.exp({v} - m) * scale"
+        )
+    elif name == "softmax":
         sums = _REG_SOFTMAX_SUMS.replace(
             "{exps}",
             each("        {e} = math.exp({v} - m) if {j} < width else zero\n        s += {e}"),
