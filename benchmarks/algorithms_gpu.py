@@ -40,11 +40,6 @@ def _rows_cases(torch: Any, n: int, rows: list[dict], repeat: int) -> None:
                 err = float((fn(x, axis=-1).double() - want).abs().max())
             rows.append({"case": f"{name} {n}x{n} f32", "impl": impl, "ms": 1e3 * t,
                          "ratio": t / copy, "vs": "copy", "max_abs_err": err})  # fmt: skip
-        if name == "softmax":  # exp again at the write, instead of keeping the exps
-            t = measure(lambda: special._rows_run(resolve(x), x, "softmax-twice", "registers",
-                                                  256), sync, repeat=3)  # fmt: skip
-            rows.append({"case": f"{name} {n}x{n} f32", "ms": 1e3 * t, "ratio": t / copy,
-                         "impl": "numba-cuda, registers, exp twice", "vs": "copy"})  # fmt: skip
         for layout in ("registers", "shared", "global"):  # all layouts, for the record
             lanes = 256 if layout == "registers" else None
             t = measure(lambda name=name, layout=layout, lanes=lanes: special._rows_run(
@@ -72,12 +67,6 @@ def _pair_cases(torch: Any, n: int, rows: list[dict], repeat: int) -> None:
             ctx, x, y, "euclidean", 0.0, chunk_bytes=None
         ),
         "tiled direct kernel (r=4)": lambda: distance._pairs_cuda(ctx, x, y, "euclidean", 0.0),
-        "fused x.y tiles + epilogue (r=8)": lambda: distance._fused_cuda(
-            ctx, x, y, "euclidean", 0.0, r=8
-        ),
-        "fused x.y tiles + epilogue (r=4)": lambda: distance._fused_cuda(
-            ctx, x, y, "euclidean", 0.0, r=4
-        ),
     }
     g = torch.empty(n, n, device="cuda")
     t = measure(lambda: torch.matmul(x, y.T, out=g), sync, repeat=repeat)

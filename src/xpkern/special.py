@@ -533,7 +533,9 @@ def _reg_source(name: str, dtype: str, lanes: int, k: int) -> str:
         return "\n".join(_each(i, line, lanes) for i in range(k))
 
     reduce = _reg_reduce(lanes)
-    if name == "softmax-twice":  # a variant: exp again at the write instead of kept exps
+    if name == "softmax" and k > 8:
+        # 32 registers a thread: exp again at the write instead of keeping the exps, 1.28x the
+        # copy time against 1.55x for 8192^2 float32 on an H100 (benchmarks/algorithms_gpu.py).
         sums = _REG_SOFTMAX_SUMS.replace(
             "{exps}", each("        if {j} < width:\n            s += math.exp({v} - m)")
         )
@@ -608,8 +610,8 @@ def _rows_kernel(name: str, dtype: str, layout: str, threads: int, k: int) -> An
 #   for the row in shared memory;
 # - 16384 x 2048: the row in shared memory, 0.97 / 1.63 / 1.53, against 0.96 / 3.4 / 2.1 with 16
 #   registers of 128 threads and 1.06 / 1.82 / 2.02 with 8 of 256;
-# - 8192 x 8192: 256 threads, 32 registers each, 0.80 / 1.56 / 1.27 against 0.94 / 1.53 / 1.52
-#   in shared memory: registers for logsumexp and log_softmax, shared memory for softmax.
+# - 8192 x 8192: 256 threads, 32 registers each, 0.80 / 1.28 / 1.27 against 0.94 / 1.53 / 1.52
+#   in shared memory (softmax computing each exp twice; keeping them took 1.56).
 # Sizes between these take the layout of the measured size above them; float64 rows take
 # registers only up to 1024 elements, where 8 registers a thread hold them.
 def _rows_layout(n: int, dtype: str, name: str) -> tuple[str, int]:
@@ -619,7 +621,7 @@ def _rows_layout(n: int, dtype: str, name: str) -> tuple[str, int]:
         return "registers", 32
     if n <= 128 * 8:
         return "registers", 128
-    if dtype == "float32" and name != "softmax" and 4096 < n <= 256 * _REG_MAX[dtype]:
+    if dtype == "float32" and 4096 < n <= 256 * _REG_MAX[dtype]:
         return "registers", 256
     itemsize = 4 if dtype == "float32" else 8
     return ("shared" if n * itemsize <= _STASH_BYTES else "global"), _THREADS
@@ -687,7 +689,7 @@ def _logsumexp_cuda(ctx: Context, x: Any, axes: tuple[int, ...], keepdims: bool,
 
 # On an H100 (benchmarks/results/nvidia-h100-80gb-hbm3.md) the kernel's launch from Python
 # costs more than torch's few composed ops for small inputs: softmax of 4096 x 64 float32 took
-# 0.147 ms fused against 0.106 ms composed, while 8192 x 8192 took 0.28 ms against 0.84 ms.
+# 0.147 ms fused against 0.106 ms composed, while 8192 x 8192 took 0.23 ms against 0.84 ms.
 # logsumexp's composed form is slower (0.13 ms fused against 0.21 ms at 512 x 16): no limit.
 _ROWS_MIN_SIZE = 2**20
 
