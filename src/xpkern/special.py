@@ -327,21 +327,30 @@ _SHUFFLE = """
 """
 
 
+def _fill(source: str, reduce: str, parts: dict[str, str]) -> str:
+    """A row kernel's source: ``parts`` and the max, sum and count reductions (built from the
+    ``reduce`` template) put in their places; sizes and dtype are left for the caller."""
+
+    def reduction(val: str, combine: str) -> str:
+        return reduce.format(val=val, combine=combine, T="{T}", L="{L}")
+
+    parts = {
+        **parts,
+        "max_tree": reduction("m", "a if (a > b or a != a) else b"),
+        "sum_tree": reduction("s", "a + b"),
+        "count_tree": reduction("c", "a + b"),
+    }
+    for key, text in parts.items():  # sums before trees: the sums hold the tree markers
+        source = source.replace("{" + key + "}", text)
+    return source
+
+
 def _stash_source(name: str, dtype: str, threads: int) -> str:
     from ._cuda import simulated
 
     sums, write = _STASH_PARTS[name]
     reduce = _TREE if simulated() else _SHUFFLE
-    parts = {
-        "max_tree": reduce.format(val="m", T="{T}", combine="a if (a > b or a != a) else b"),
-        "sums": sums,
-        "sum_tree": reduce.format(val="s", T="{T}", combine="a + b"),
-        "count_tree": reduce.format(val="c", T="{T}", combine="a + b"),
-        "write": write,
-    }
-    source = _STASH_SOURCE
-    for key, text in parts.items():
-        source = source.replace("{" + key + "}", text)
+    source = _fill(_STASH_SOURCE, reduce, {"sums": sums, "write": write})
     return source.replace("{dtype}", dtype).replace("{T}", str(threads))
 
 
@@ -570,15 +579,10 @@ def _reg_source(name: str, dtype: str, lanes: int, k: int) -> str:
     parts = {
         "loads": each("        {v} = x[row, {j}] if {j} < width else neg"),
         "max": each("        m = {v} if ({v} > m or {v} != {v}) else m"),
-        "max_tree": reduce.format(val="m", L="{L}", combine="a if (a > b or a != a) else b"),
         "sums": sums,
-        "sum_tree": reduce.format(val="s", L="{L}", combine="a + b"),
-        "count_tree": reduce.format(val="c", L="{L}", combine="a + b"),
         "write": write,
     }
-    source = _REG_SOURCE
-    for key, text in parts.items():
-        source = source.replace("{" + key + "}", text)
+    source = _fill(_REG_SOURCE, reduce, parts)
     block = max(lanes, _THREADS)
     source = source.replace("{rows_loop}", _ONE_ROW if block == lanes else _ROWS_OF_WARPS)
     source = source.replace("{B}", str(block)).replace("{R}", str(block // lanes))
