@@ -278,13 +278,16 @@ _SOFTMAX_SUMS = """
 """
 # logsumexp and log_softmax: log(sum) as log1p(the sum of the terms other than one maximum),
 # as the generic path does; the maxima are counted, not summed, so the rest stays exact.
-_REST_SUMS = """
+_REST_START = """
         top = m
         finite = m - m == zero
         m = m if finite else zero
         s = zero
         c = zero
-        for j in range(tid, n, {T}):
+"""
+_REST_SUMS = (
+    _REST_START
+    + """        for j in range(tid, n, {T}):
             v = stash[j]
             if v == top and finite:
                 c += numba.{dtype}(1.0)
@@ -294,6 +297,7 @@ _REST_SUMS = """
 {count_tree}
         rest = s + (c - numba.{dtype}(1.0))
 """
+)
 _STASH_PARTS = {
     "logsumexp": (_REST_SUMS, "        if tid == 0:\n            out[row, 0] = log1p0(rest) + m"),
     "softmax": (
@@ -486,17 +490,14 @@ _REG_SOFTMAX_SUMS = """
 {sum_tree}
         scale = numba.{dtype}(1.0) / s
 """
-_REG_REST_SUMS = """
-        top = m
-        finite = m - m == zero
-        m = m if finite else zero
-        s = zero
-        c = zero
-{terms}
+_REG_REST_SUMS = (
+    _REST_START
+    + """{terms}
 {sum_tree}
 {count_tree}
         rest = s + (c - numba.{dtype}(1.0))
 """
+)
 # A group of one warp reduces by shuffles alone; a larger group (one per block) meets once in
 # shared memory after them. The simulator has no shuffles: a tree over the group's slots in
 # shared memory, with every thread of the block at each barrier.
