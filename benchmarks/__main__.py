@@ -27,6 +27,7 @@ SUITES: dict[str, tuple[str, bool, bool]] = {
     "algorithms": ("benchmarks.algorithms", True, True),
     "targets": ("benchmarks.algorithms_gpu", False, True),
     "fit_linear": ("benchmarks.fit_linear", True, True),
+    "scaling": ("benchmarks.scaling", True, True),
 }
 
 
