@@ -67,12 +67,23 @@ def _pair_cases(torch: Any, n: int, rows: list[dict], repeat: int) -> None:
             ctx, x, y, "euclidean", 0.0, chunk_bytes=None
         ),
         "tiled direct kernel (r=4)": lambda: distance._pairs_cuda(ctx, x, y, "euclidean", 0.0),
+        # A chunk's GEMM (compute-bound) overlapping another's epilogue (memory-bound).
+        "GEMM + epilogue, 8 chunks on 2 streams": lambda: distance._gemm_cuda(
+            ctx, x, y, "euclidean", 0.0, chunk_bytes=n * n // 2, streams=2
+        ),
+        "GEMM + epilogue, 16 chunks on 3 streams": lambda: distance._gemm_cuda(
+            ctx, x, y, "euclidean", 0.0, chunk_bytes=n * n // 4, streams=3
+        ),
     }
     g = torch.empty(n, n, device="cuda")
     t = measure(lambda: torch.matmul(x, y.T, out=g), sync, repeat=repeat)
     rows.append({"case": case, "impl": "(x @ y.T alone)", "ms": 1e3 * t})
     for impl, call in variants.items():
-        t = measure(call, sync, repeat=repeat)
+        try:
+            t = measure(call, sync, repeat=repeat)
+        except Exception as exc:  # a variant that fails is recorded, not fatal
+            rows.append({"case": case, "impl": f"{impl}: {type(exc).__name__}: {exc}"})
+            continue
         err = float((call().double() - exact).abs().max())
         rows.append({"case": case, "impl": impl, "ms": 1e3 * t, "ratio": peer / t,
                      "vs": "torch.cdist (speed-up)", "max_abs_err": err})  # fmt: skip

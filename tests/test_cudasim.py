@@ -183,12 +183,13 @@ def test_gemm_pair_kernel_refines_cancelling_pairs(metric):
     x[3, 1] = np.inf
     x[5, 2] = np.nan
     y = x[:9].copy()
-    got = _gemm_cuda(resolve(x), x, y, metric, 0.3, chunk_bytes=7 * 9 * 4)  # 7-row chunks
     want = _generic_pairs(metric, x, y, 0.3)
-    np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6)
-    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
-    if metric != "rbf":
-        assert np.all(np.diag(got[:9])[[0, 1, 2, 4, 6, 7, 8]] == 0.0)
+    for streams in (1, 2):  # 7-row chunks, in turn on two streams (one, in the simulator)
+        got = _gemm_cuda(resolve(x), x, y, metric, 0.3, chunk_bytes=7 * 9 * 4, streams=streams)
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        if metric != "rbf":
+            assert np.all(np.diag(got[:9])[[0, 1, 2, 4, 6, 7, 8]] == 0.0)
 
 
 def test_unrolled_elementwise_loop_and_its_remainder():

@@ -121,6 +121,28 @@ def test_new_kernels_on_a_side_stream_without_device_sync():
             assert xpkern.explain(getattr(xpkern, name), *args).impl == "numba-cuda"
 
 
+@pytest.mark.parametrize("library", ["torch", "cupy"])
+def test_gemm_chunks_on_side_streams_join_the_callers_stream(library):
+    # The chunks run on streams of their own; the caller's (non-default) stream must see them
+    # done, with no device-wide sync, and the writes of the input before the call must be seen.
+    from xpkern._backends import resolve
+    from xpkern.distance import _gemm_cuda
+
+    cupy = _cupy()
+    side = torch.cuda.Stream()
+    with torch.cuda.stream(side), cupy.cuda.ExternalStream(side.cuda_stream):
+        x = torch.randn(1000, 48, device="cuda")
+        x.mul_(3.0)
+        a = x if library == "torch" else cupy.asarray(x)
+        got = _gemm_cuda(resolve(a), a, a[:300], "euclidean", 0.0, chunk_bytes=300 * 4 * 100,
+                         streams=3)  # fmt: skip
+        got = torch.as_tensor(got, device="cuda") if library == "cupy" else got
+        got = got + 0.0  # queued on the caller's stream after the join
+    side.synchronize()
+    want = torch.cdist(x, x[:300], compute_mode="donot_use_mm_for_euclid_dist")
+    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.slow
 def test_indexing_beyond_2_31_elements():
     _cupy()

@@ -7,6 +7,7 @@ on a stream of our own, and never with a device-wide synchronisation.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import threading
 from collections.abc import Callable, Iterator
@@ -28,6 +29,68 @@ def on_caller_stream(ctx: Context, x: Any) -> Iterator[Any]:
 
     with _device_of(ctx, x), _caller_stream(ctx, x):
         yield cupy
+
+
+@contextlib.contextmanager
+def side_streams(ctx: Context, x: Any, count: int) -> Iterator[list[Callable[[], Any]]]:
+    """``count`` streams of ``x``'s device that start after the work queued so far on the
+    caller's stream, for work that may overlap; on exit the caller's stream waits for all of
+    them, so what follows on it sees the work done, as if it had run there.
+
+    Yields one function per stream returning a context manager that makes the stream current.
+    """
+    if ctx.backend.name == "torch":
+        import torch
+
+        caller = torch.cuda.current_stream(x.device)
+        streams = [_side_stream(ctx, x, i) for i in range(count)]
+        for stream in streams:
+            stream.wait_stream(caller)
+        try:
+            yield [functools.partial(torch.cuda.stream, s) for s in streams]
+        finally:
+            for stream in streams:
+                caller.wait_stream(stream)
+    elif ctx.backend.name == "cupy":
+        import cupy
+
+        with _device_of(ctx, x):
+            caller = cupy.cuda.get_current_stream()
+            streams = [_side_stream(ctx, x, i) for i in range(count)]
+            started = caller.record()
+            for stream in streams:
+                stream.wait_event(started)
+            try:
+                yield [functools.partial(_itself, s) for s in streams]
+            finally:
+                for stream in streams:
+                    caller.wait_event(stream.record())
+    else:  # NumPy arrays in the CUDA simulator: one stream, in order
+        yield [contextlib.nullcontext for _ in range(count)]
+
+
+def _itself(stream: Any) -> Any:
+    return stream  # a CuPy stream is its own context manager
+
+
+_SIDE: dict[tuple[str, int, int], Any] = {}
+
+
+def _side_stream(ctx: Context, x: Any, i: int) -> Any:
+    # Kept per device: a new CuPy stream is a new CUDA stream, created and destroyed each time.
+    key = (ctx.backend.name, _device_index(ctx, x), i)
+    stream = _SIDE.get(key)
+    if stream is None:
+        if ctx.backend.name == "torch":
+            import torch
+
+            stream = torch.cuda.Stream(x.device)
+        else:
+            import cupy
+
+            stream = cupy.cuda.Stream(non_blocking=True)
+        stream = _SIDE.setdefault(key, stream)
+    return stream
 
 
 def _caller_stream(ctx: Context, x: Any) -> Any:

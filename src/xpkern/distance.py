@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import _checks
@@ -427,7 +429,10 @@ def _tf32(ctx: Context) -> bool:
 
 
 def _gemm_cuda(ctx: Context, x: Any, y: Any, metric: str, gamma: float,
-               chunk_bytes: int | None = None) -> Any:  # fmt: skip
+               chunk_bytes: int | None = None, streams: int = 1) -> Any:  # fmt: skip
+    """cdist/rbf by GEMM and the in-place epilogue, in row chunks of ``chunk_bytes`` of output;
+    with ``streams`` > 1 the chunks take turns on that many streams, so one chunk's GEMM may
+    overlap another's epilogue."""
     import numpy as np
 
     from . import _cuda
@@ -448,13 +453,20 @@ def _gemm_cuda(ctx: Context, x: Any, y: Any, metric: str, gamma: float,
     scalar = np.float32(gamma) if dtype == "float32" else np.float64(gamma)
     itemsize = 4 if dtype == "float32" else 8
     rows = n if chunk_bytes is None else max(1, chunk_bytes // (m * itemsize))
-    for r0 in range(0, n, rows):
-        r1 = min(n, r0 + rows)
-        part = out[r0:r1]
-        _cuda.matmul_into(ctx, x[r0:r1], yt, part)
-        grid = (min(_EPILOGUE_GRID[0], -(-m // 256)), min(r1 - r0, _EPILOGUE_GRID[1]))
-        kernel(ctx, grid, (256,), [part, xx[r0:r1], yy, x[r0:r1], y, scalar])
+    with _cuda.side_streams(ctx, x, streams) if streams > 1 else _one_stream() as on:
+        for i, r0 in enumerate(range(0, n, rows)):
+            r1 = min(n, r0 + rows)
+            part = out[r0:r1]
+            with on[i % len(on)]():
+                _cuda.matmul_into(ctx, x[r0:r1], yt, part)
+                grid = (min(_EPILOGUE_GRID[0], -(-m // 256)), min(r1 - r0, _EPILOGUE_GRID[1]))
+                kernel(ctx, grid, (256,), [part, xx[r0:r1], yy, x[r0:r1], y, scalar])
     return out
+
+
+@contextlib.contextmanager
+def _one_stream() -> Iterator[list[Callable[[], Any]]]:
+    yield [contextlib.nullcontext]
 
 
 def _pairs_best(ctx: Context, x: Any, y: Any, metric: str, gamma: float) -> Any:
