@@ -1,7 +1,8 @@
 """The one place that talks to CUDA: streams, cuBLAS calls and kernel launches.
 
-Work runs on the caller's current stream (torch's for tensors, CuPy's for CuPy arrays), never
-on a stream of our own, and never with a device-wide synchronisation.
+Work runs on the caller's current stream (torch's for tensors, CuPy's for CuPy arrays), or on
+streams that fork from it and join it again before the call returns (``side_streams``), and
+never with a device-wide synchronisation.
 """
 
 from __future__ import annotations
