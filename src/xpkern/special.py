@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from . import _checks
@@ -538,52 +539,50 @@ def _reg_reduce(lanes: int) -> str:
     return _WARP_REDUCE if lanes == 32 else _SHUFFLE.replace("{T}", str(lanes))
 
 
+def _reg_sums_and_write(name: str, k: int, each: Callable[[str], str]) -> tuple[str, str]:
+    """The register kernel's sums after the max, and its write, for op ``name``."""
+    if name == "softmax" and k > 8:
+        # 32 registers a thread: exp again at the write instead of keeping the exps, 1.28x the
+        # copy time against 1.55x for 8192^2 float32 on an H100 (benchmarks/algorithms_gpu.py).
+        exps = each("        if {j} < width:\n            s += math.exp({v} - m)")
+        write = each(
+            "        if {j} < width:\n            out[row, {j}] = math.exp({v} - m) * scale"
+        )
+        return _REG_SOFTMAX_SUMS.replace("{exps}", exps), write
+    if name == "softmax":
+        exps = each("        {e} = math.exp({v} - m) if {j} < width else zero\n        s += {e}")
+        # A product by 1/s instead of a division per element: the division's slow path made
+        # this kernel slower than the shared-memory one (benchmarks/rows_variants.py).
+        write = each("        if {j} < width:\n            out[row, {j}] = {e} * scale")
+        return _REG_SOFTMAX_SUMS.replace("{exps}", exps), write
+    terms = each(
+        "        if {j} < width:\n"
+        "            if {v} == top and finite:\n"
+        "                c += numba.{dtype}(1.0)\n"
+        "            else:\n"
+        "                s += math.exp({v} - m)"
+    )
+    if name == "logsumexp":
+        write = "        if tid == 0 and width:\n            out[row, 0] = log1p0(rest) + m"
+    else:
+        write = "        ls = log1p0(rest)\n" + each(
+            "        if {j} < width:\n            out[row, {j}] = ({v} - m) - ls"
+        )
+    return _REG_REST_SUMS.replace("{terms}", terms), write
+
+
 def _reg_source(name: str, dtype: str, lanes: int, k: int) -> str:
     def each(line: str) -> str:
         return "\n".join(_each(i, line, lanes) for i in range(k))
 
-    reduce = _reg_reduce(lanes)
-    if name == "softmax" and k > 8:
-        # 32 registers a thread: exp again at the write instead of keeping the exps, 1.28x the
-        # copy time against 1.55x for 8192^2 float32 on an H100 (benchmarks/algorithms_gpu.py).
-        sums = _REG_SOFTMAX_SUMS.replace(
-            "{exps}", each("        if {j} < width:\n            s += math.exp({v} - m)")
-        )
-        write = each(
-            "        if {j} < width:\n            out[row, {j}] = math.exp({v} - m) * scale"
-        )
-    elif name == "softmax":
-        sums = _REG_SOFTMAX_SUMS.replace(
-            "{exps}",
-            each("        {e} = math.exp({v} - m) if {j} < width else zero\n        s += {e}"),
-        )
-        # A product by 1/s instead of a division per element: the division's slow path made
-        # this kernel slower than the shared-memory one (benchmarks/rows_variants.py).
-        write = each("        if {j} < width:\n            out[row, {j}] = {e} * scale")
-    else:
-        sums = _REG_REST_SUMS.replace(
-            "{terms}",
-            each(
-                "        if {j} < width:\n"
-                "            if {v} == top and finite:\n"
-                "                c += numba.{dtype}(1.0)\n"
-                "            else:\n"
-                "                s += math.exp({v} - m)"
-            ),
-        )
-        if name == "logsumexp":
-            write = "        if tid == 0 and width:\n            out[row, 0] = log1p0(rest) + m"
-        else:
-            write = "        ls = log1p0(rest)\n" + each(
-                "        if {j} < width:\n            out[row, {j}] = ({v} - m) - ls"
-            )
+    sums, write = _reg_sums_and_write(name, k, each)
     parts = {
         "loads": each("        {v} = x[row, {j}] if {j} < width else neg"),
         "max": each("        m = {v} if ({v} > m or {v} != {v}) else m"),
         "sums": sums,
         "write": write,
     }
-    source = _fill(_REG_SOURCE, reduce, parts)
+    source = _fill(_REG_SOURCE, _reg_reduce(lanes), parts)
     block = max(lanes, _THREADS)
     source = source.replace("{rows_loop}", _ONE_ROW if block == lanes else _ROWS_OF_WARPS)
     source = source.replace("{B}", str(block)).replace("{R}", str(block // lanes))
@@ -619,7 +618,7 @@ def _rows_kernel(name: str, dtype: str, layout: str, threads: int, k: int) -> An
 #   in shared memory (softmax computing each exp twice; keeping them took 1.56).
 # Sizes between these take the layout of the measured size above them; float64 rows take
 # registers only up to 1024 elements, where 8 registers a thread hold them.
-def _rows_layout(n: int, dtype: str, name: str) -> tuple[str, int]:
+def _rows_layout(n: int, dtype: str) -> tuple[str, int]:
     """Where a row of ``n`` elements waits between reading and writing, and how many threads
     share it."""
     if n <= 32 * 8:
@@ -663,7 +662,7 @@ def _rows_run(ctx: Context, x: Any, name: str, layout: str | None = None,
     width = 1 if name == "logsumexp" else n
     out = _cuda.empty(ctx, (int(rows.shape[0]), width), x.dtype, x)
     dtype = _checks.dtype_name(x.dtype)
-    chosen, default_threads = _rows_layout(n, dtype, name)
+    chosen, default_threads = _rows_layout(n, dtype)
     layout = layout or chosen
     threads = threads or (default_threads if layout == chosen else _THREADS)
     if layout == "registers" and threads != 32 and threads % _THREADS:
