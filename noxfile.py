@@ -102,5 +102,5 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """The benchmark harness: ``nox -s bench -- --quick`` (results to benchmarks/results/)."""
-    session.install("-e", ".[bench,test,torch]", *CPU_TORCH)
+    session.install("-e", ".[bench,test,torch,dask]", *CPU_TORCH)
     session.run("python", "-m", "benchmarks", *session.posargs)

@@ -142,13 +142,14 @@ def _to_host(x: Any) -> Any:
 
 def suite(gpu: bool, quick: bool) -> list[dict]:
     """The rows of this benchmark (the harness in ``benchmarks/__main__.py`` calls it)."""
+    os.environ["NCCL_NVLS_ENABLE"] = "0"
+    for module, extra in (("distributed", "dask"), ("dask_cuda", "dask-cuda")):
+        if (gpu or module == "distributed") and importlib.util.find_spec(module) is None:
+            print(f"scaling: {module} is not installed (the {extra} extra); nothing measured")
+            return [{"op": f"not run: {module} is not installed", "device": _device(gpu)}]
     import distributed
     import numpy as np
 
-    os.environ["NCCL_NVLS_ENABLE"] = "0"
-    if gpu and importlib.util.find_spec("dask_cuda") is None:
-        print("scaling: dask-cuda is not installed (pip install dask-cuda); nothing measured")
-        return [{"op": "not run: dask-cuda is not installed", "device": _device(gpu)}]
     rows: list[dict] = []
     first: dict[str, tuple[float, Any]] = {}
     for workers in _counts(gpu):
