@@ -185,3 +185,14 @@ def test_mixing_dask_with_torch_is_refused_clearly():
     x = da.from_array(np.arange(4.0), chunks=2)
     with pytest.raises(TypeError, match="dask and torch"):
         xpkern.matmul(x, torch.ones(4, dtype=torch.float64))
+
+
+def test_chunks_run_single_threaded_kernels():
+    # Dask computes one chunk per core already: a chunk's kernel must not take every core too.
+    f = xpkern.elementwise(lambda x: x * 0.5 + 3.0)
+    x = np.linspace(-1.0, 1.0, 2**18)
+    got = f(da.from_array(x, chunks=2**17)).compute(scheduler="sync")
+    np.testing.assert_array_equal(got, x * 0.5 + 3.0)
+    assert [key[-1] for key in f._kernels] == [False]
+    f(x)  # the same size outside Dask: the parallel kernel
+    assert sorted(key[-1] for key in f._kernels) == [False, True]

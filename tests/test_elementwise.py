@@ -224,6 +224,21 @@ def test_kernels_compile_once_across_threads():
     assert len(f._kernels) == 1
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_large_inputs_run_on_every_core(dtype):
+    f = xpkern.elementwise(lambda x, y: fmath.where(x > y, x * y - 1.0, fmath.exp(y) / (x + 2.0)))
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((300, 400)).astype(dtype)  # 120 000 elements: the parallel loop
+    y = rng.standard_normal(400).astype(dtype)
+    x[5, :7] = [np.nan, np.inf, -np.inf, 0.0, -2.0, 1e30, -1e30]
+    got = f(x, y)
+    with xpkern.config(impl="generic"):
+        want = f(x, y)
+    assert [key[-1] for key in f._kernels] == [True]  # one kernel, parallel
+    np.testing.assert_allclose(got, want, rtol=1e-6 if dtype == "float32" else 1e-14)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+
+
 def test_kernels_work_with_an_unwritable_cache_dir(monkeypatch, tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("")

@@ -7,6 +7,7 @@ the CUDA ones. Nothing here computes; every result is a lazy Dask array.
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any
 
 from ._backends import Context
@@ -17,6 +18,14 @@ def only_dask(ctx: Context, *args: Any, **kwargs: Any) -> str | None:
     return None if ctx.backend.name == "dask" else "only for Dask arrays"
 
 
+_IN_CHUNK: contextvars.ContextVar[bool] = contextvars.ContextVar("xpkern_in_chunk", default=False)
+
+
+def in_chunk() -> bool:
+    """Whether this thread is computing one chunk of a Dask array (Dask runs the others)."""
+    return _IN_CHUNK.get()
+
+
 class per_chunk:
     """``fn`` called on chunks, each dispatched afresh: an implementation forced for the Dask
     array (``dask-blocks``, say) is not one the chunks have. Picklable for workers."""
@@ -25,8 +34,12 @@ class per_chunk:
         self.fn = fn
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with config(impl="auto"):
-            return self.fn(*args, **kwargs)
+        token = _IN_CHUNK.set(True)
+        try:
+            with config(impl="auto"):
+                return self.fn(*args, **kwargs)
+        finally:
+            _IN_CHUNK.reset(token)
 
 
 def meta_like(x: Any, ndim: int) -> Any:

@@ -250,12 +250,42 @@ def _generic(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, o
 # --- fused CPU kernels -------------------------------------------------------------------
 #
 # benchmarks/elementwise.py on 2 cores, x**2 + 2*x + 1, 10^7 float64 into a fresh output:
-# one serial Numba loop takes about 10 ms against 30-140 ms for NumPy's composed ops (three
-# temporaries). A parallel (prange) loop is faster only into memory already touched (2.5
-# ms); into a fresh output its threads fault the new pages in together, which took 55-90
-# ms on the benchmark machine, so the loop is serial. Below about 2*10^4 elements the call
-# overhead (tens of microseconds) outweighs the gain and the generic path runs.
+# one serial Numba loop takes about 10 ms against 30 ms for NumPy's composed ops (three
+# temporaries), half of it the kernel zeroing the output's new pages. Below about 2*10^4
+# elements the call overhead (tens of microseconds) outweighs the gain and the generic path
+# runs.
 CPU_MIN_SIZE = 20_000
+# A parallel (prange) loop over all cores, from 2^16 elements: on the same 2 cores, fresh output,
+# serial / parallel = 0.50 (10^4 float64), 0.88 (3*10^4), 1.55 (10^5), 2.13 (10^6), 1.73
+# (10^7: 5.6 ms against 9.7, NumPy 27.9); float32 1.47 at 10^5. Not inside a Dask task (Dask
+# already runs one chunk per core) nor in a forked child (GNU OpenMP does not survive fork).
+PARALLEL_MIN_SIZE = 2**16
+_PID = os.getpid()
+
+
+def _parallel(size: int) -> bool:
+    """Whether a kernel over ``size`` elements runs on every core."""
+    from ._dask import in_chunk
+
+    return size >= PARALLEL_MIN_SIZE and os.getpid() == _PID and not in_chunk()
+
+
+_LAYER_LOCK = threading.Lock()
+_layer_threadsafe: bool | None = None  # known once a parallel kernel has run
+
+
+def _run_parallel(kernel: Any, args: list[Any]) -> None:
+    """Run a parallel kernel; one at a time under Numba's workqueue threading layer, which
+    aborts the process when two threads enter it together (omp and tbb allow that)."""
+    global _layer_threadsafe
+    if _layer_threadsafe:
+        kernel(*args)
+        return
+    import numba
+
+    with _LAYER_LOCK:
+        kernel(*args)
+        _layer_threadsafe = numba.threading_layer() != "workqueue"
 
 
 def literal_types(ctx: Context, args: tuple[Any, ...]) -> tuple[str, str]:
@@ -321,12 +351,16 @@ def _cpu_run(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, o
         for i, a in enumerate(host_args)
     ]
     numbers = literal_types(ctx, args)
+    parallel = _parallel(math.prod(shape))
     kernel = ew.kernel(
-        ("cpu", view_out.ndim, slots, numbers),
-        lambda: _build_cpu(ew, view_out.ndim, slots, numbers),
+        ("cpu", view_out.ndim, slots, numbers, parallel),
+        lambda: _build_cpu(ew, view_out.ndim, slots, numbers, parallel),
     )
     try:
-        kernel(view_out, *views)
+        if parallel:
+            _run_parallel(kernel, [view_out, *views])
+        else:
+            kernel(view_out, *views)
     except Exception as exc:  # Numba's typing errors have no common public base
         if ew.translation is not None or type(exc).__module__.partition(".")[0] != "numba":
             raise
@@ -426,7 +460,11 @@ def load_module(source: str, tag: str) -> tuple[ModuleType, bool]:
 
 
 def _cpu_kernel_source(
-    ew: Elementwise, ndim: int, slots: tuple[int, ...], numbers: tuple[str, str]
+    ew: Elementwise,
+    ndim: int,
+    slots: tuple[int, ...],
+    numbers: tuple[str, str],
+    parallel: bool = False,
 ) -> str:
     nargs = ew.nargs or 0
     scalar, name = ew.scalar_def('@njit(cache=True, error_model="numpy")', numbers)
@@ -435,14 +473,16 @@ def _cpu_kernel_source(
     call = ", ".join(f"a{i}[{idx}]" if i in slots else f"a{i}" for i in range(nargs))
     loops = []
     for d in range(ndim):
-        loops.append("    " * (d + 1) + f"for i{d} in range(out.shape[{d}]):")
+        outer = "prange" if parallel and d == 0 else "range"
+        loops.append("    " * (d + 1) + f"for i{d} in {outer}(out.shape[{d}]):")
     body = "    " * (ndim + 1) + f"out[{idx}] = {name}({call})"
+    options = 'cache=True, error_model="numpy"' + (", parallel=True" if parallel else "")
     source = (
         "import numpy as _np\n"
-        "from numba import njit\n"
+        "from numba import njit, prange\n"
         "from xpkern._numba_cpu import *  # noqa: F403\n\n"
         f"{scalar}"
-        '@njit(cache=True, error_model="numpy")\n'
+        f"@njit({options})\n"
         f"def kernel(out, {params}):\n" + "\n".join(loops) + "\n" + body + "\n"
     )
     # A kernel calling a function that has no source file cannot be cached on disk.
@@ -450,12 +490,12 @@ def _cpu_kernel_source(
 
 
 def _build_cpu(
-    ew: Elementwise, ndim: int, slots: tuple[int, ...], numbers: tuple[str, str]
+    ew: Elementwise, ndim: int, slots: tuple[int, ...], numbers: tuple[str, str], parallel: bool
 ) -> Any:
     import numba
 
     tag = "cpu" if ew.translation else f"cpu_direct_{id(ew):x}"
-    module, _ = load_module(_cpu_kernel_source(ew, ndim, slots, numbers), tag)
+    module, _ = load_module(_cpu_kernel_source(ew, ndim, slots, numbers, parallel), tag)
     ew.finish_module(module, numba.njit(error_model="numpy"))
     return module.kernel
 
@@ -591,24 +631,28 @@ def _polyval_cpu(ctx: Context, coeffs: Any, x: Any) -> Any:
     c = np.ascontiguousarray(_backends.host_view(ctx, coeffs), dtype=dtype)
     xs = np.ascontiguousarray(_backends.host_view(ctx, x), dtype=dtype).reshape(-1)
     out = np.empty(xs.shape, dtype=dtype)
-    _polyval_kernel()(out, c, xs)
+    if _parallel(xs.shape[0]):
+        _run_parallel(_polyval_kernel(True), [out, c, xs])
+    else:
+        _polyval_kernel(False)(out, c, xs)
     return _backends.from_host(ctx, out.reshape(x.shape))
 
 
 @functools.cache
-def _polyval_kernel() -> Any:
+def _polyval_kernel(parallel: bool) -> Any:
     import numba
 
-    @numba.njit(cache=True)  # serial: see CPU_MIN_SIZE on fresh outputs
     def horner(out: Any, c: Any, x: Any) -> None:
-        for i in range(x.shape[0]):
+        for i in numba.prange(x.shape[0]):
             acc = 0.0
             xi = x[i]
             for j in range(c.shape[0]):
                 acc = acc * xi + c[j]
             out[i] = acc
 
-    return horner
+    # Numba names a function's disk cache after it: the two variants need two names.
+    horner.__name__ = horner.__qualname__ = "horner_parallel" if parallel else "horner"
+    return numba.njit(cache=True, parallel=parallel)(horner)
 
 
 _polyval.register(
