@@ -145,6 +145,32 @@ def test_cdist_float32_nearby_points_and_exact_diagonal(backend, metric):
             np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-6, err_msg=impl)
 
 
+@pytest.mark.parametrize("metric", [*METRICS, "rbf"])
+def test_large_pair_sets_run_on_every_core(metric, monkeypatch):
+    from xpkern import _cpu_threads
+
+    calls = []
+    run = _cpu_threads.run
+    monkeypatch.setattr(_cpu_threads, "run", lambda k, a: calls.append(k) or run(k, a))
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((300, 8)) + 3.0, rng.standard_normal((200, 8)) + 3.0
+    y[:50] = x[:50]  # duplicates: exact zeros
+    x[7, 2], x[9, 0], y[11, 3] = np.inf, np.nan, -np.inf
+    if metric == "rbf":
+        got = xpkern.rbf_kernel(x, y, gamma=0.2)
+        with np.errstate(all="ignore"):
+            want = np.exp(-0.2 * distance.cdist(x, y, "sqeuclidean"))
+    else:
+        got = xpkern.cdist(x, y, metric=metric)
+        with np.errstate(all="ignore"):
+            want = distance.cdist(x, y, metric)
+    assert len(calls) == 1  # 480 000 multiply-adds: the parallel loop
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    if metric != "rbf":  # equal rows away from the inf and NaN just put in rows 7, 9 and 11
+        np.testing.assert_array_equal(np.delete(np.diag(got[:50, :50]), [7, 9, 11]), 0.0)
+
+
 def test_rbf_kernel_matches_the_formula():
     rng = np.random.default_rng(1)
     x, y = rng.standard_normal((30, 4)), rng.standard_normal((20, 4))

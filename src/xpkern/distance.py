@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import _checks
+from . import _checks, _cpu_threads
 from ._backends import Context, from_host, host_view, resolve
 from ._dask import only_dask, per_chunk, row_blocks
 from ._dispatch import Op, public
@@ -169,8 +169,22 @@ def _run_cpu(ctx: Context, x: Any, y: Any, code: int, gamma: float) -> Any:
 
     xs, ys = (np.ascontiguousarray(host_view(ctx, a)) for a in (x, y))
     out = np.empty((xs.shape[0], ys.shape[0]), dtype=xs.dtype)
-    _pairs_kernel()(xs, ys, code, gamma, out)
+    args = [xs, ys, code, gamma, out]
+    if _cpu_parallel(xs.shape[0] * ys.shape[0] * xs.shape[1]):
+        _cpu_threads.run(_pairs_kernel(True), args)
+    else:
+        _pairs_kernel(False)(*args)
     return from_host(ctx, out)
+
+
+# The pairs loop over every core from 2^16 multiply-adds: on 2 cores, serial / parallel = 1.42
+# (64 x 64 x 16 sqeuclidean), 1.72 (rbf), 1.9-2.0 from 2^20 on (2048 x 1024 x 64: 8.6 ms
+# against 17.3). Not inside Dask tasks or forked children (see _cpu_threads).
+_CPU_PARALLEL_WORK = 2**16
+
+
+def _cpu_parallel(work: int) -> bool:
+    return work >= _CPU_PARALLEL_WORK and _cpu_threads.allowed()
 
 
 @_cdist.register(
@@ -194,18 +208,15 @@ def _rbf_cpu(ctx: Context, x: Any, y: Any, gamma: float) -> Any:
 
 
 @functools.cache
-def _pairs_kernel() -> Any:
+def _pairs_kernel(parallel: bool) -> Any:
     import numba
     import numpy as np
 
-    # reassoc lets LLVM vectorise the sums over features (10x here); NaN and inf keep their
-    # IEEE meaning since no finite-math flag is given.
-    @numba.njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
     def pairs(x: Any, y: Any, code: int, gamma: float, out: Any) -> None:
         n, d = x.shape
         m = y.shape[0]
         zero = x.dtype.type(0)
-        for i in range(n):
+        for i in numba.prange(n):
             for j in range(m):
                 acc = zero
                 if code == 2:  # cityblock
@@ -225,7 +236,13 @@ def _pairs_kernel() -> Any:
                     for k in range(d):
                         t = x[i, k] / nx - y[j, k] / ny
                         acc += t * t
-                    acc = min(2.0, max(0.0, acc / 2.0))
+                    # Clipped to [0, 2] by comparisons, which leave NaN (an inf or NaN
+                    # feature) as it is; min/max here would turn it into a bound.
+                    acc = acc / 2.0
+                    if acc < 0.0:
+                        acc = zero
+                    elif acc > 2.0:
+                        acc = 2.0
                     if xx == 0.0 or yy == 0.0:
                         acc = np.nan
                 else:
@@ -238,7 +255,13 @@ def _pairs_kernel() -> Any:
                         acc = np.exp(-gamma * acc)
                 out[i, j] = acc
 
-    return pairs
+    # Numba names a function's disk cache after it: the two variants need two names.
+    pairs.__name__ = pairs.__qualname__ = "pairs_parallel" if parallel else "pairs"
+    # reassoc lets LLVM vectorise the sums over features (10x here); NaN and inf keep their
+    # IEEE meaning since no finite-math flag is given.
+    jit = numba.njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"},
+                     parallel=parallel)  # fmt: skip
+    return jit(pairs)
 
 
 # --- Dask: one task per pair of row chunks -------------------------------------------------

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from . import _backends, _checks, _cuda, _dispatch, _scalar, fmath
+from . import _backends, _checks, _cpu_threads, _cuda, _dispatch, _scalar, fmath
 from ._backends import Context, backend_of, resolve
 from ._dask import per_chunk
 from ._dispatch import Op, auto_dispatch, public
@@ -260,32 +260,11 @@ CPU_MIN_SIZE = 20_000
 # (10^7: 5.6 ms against 9.7, NumPy 27.9); float32 1.47 at 10^5. Not inside a Dask task (Dask
 # already runs one chunk per core) nor in a forked child (GNU OpenMP does not survive fork).
 PARALLEL_MIN_SIZE = 2**16
-_PID = os.getpid()
 
 
 def _parallel(size: int) -> bool:
     """Whether a kernel over ``size`` elements runs on every core."""
-    from ._dask import in_chunk
-
-    return size >= PARALLEL_MIN_SIZE and os.getpid() == _PID and not in_chunk()
-
-
-_LAYER_LOCK = threading.Lock()
-_layer_threadsafe: bool | None = None  # known once a parallel kernel has run
-
-
-def _run_parallel(kernel: Any, args: list[Any]) -> None:
-    """Run a parallel kernel; one at a time under Numba's workqueue threading layer, which
-    aborts the process when two threads enter it together (omp and tbb allow that)."""
-    global _layer_threadsafe
-    if _layer_threadsafe:
-        kernel(*args)
-        return
-    import numba
-
-    with _LAYER_LOCK:
-        kernel(*args)
-        _layer_threadsafe = numba.threading_layer() != "workqueue"
+    return size >= PARALLEL_MIN_SIZE and _cpu_threads.allowed()
 
 
 def literal_types(ctx: Context, args: tuple[Any, ...]) -> tuple[str, str]:
@@ -358,7 +337,7 @@ def _cpu_run(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, o
     )
     try:
         if parallel:
-            _run_parallel(kernel, [view_out, *views])
+            _cpu_threads.run(kernel, [view_out, *views])
         else:
             kernel(view_out, *views)
     except Exception as exc:  # Numba's typing errors have no common public base
@@ -632,7 +611,7 @@ def _polyval_cpu(ctx: Context, coeffs: Any, x: Any) -> Any:
     xs = np.ascontiguousarray(_backends.host_view(ctx, x), dtype=dtype).reshape(-1)
     out = np.empty(xs.shape, dtype=dtype)
     if _parallel(xs.shape[0]):
-        _run_parallel(_polyval_kernel(True), [out, c, xs])
+        _cpu_threads.run(_polyval_kernel(True), [out, c, xs])
     else:
         _polyval_kernel(False)(out, c, xs)
     return _backends.from_host(ctx, out.reshape(x.shape))
