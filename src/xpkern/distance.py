@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
-from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import _checks, _cpu_threads
@@ -476,7 +474,7 @@ def _gemm_cuda(ctx: Context, x: Any, y: Any, metric: str, gamma: float,
     scalar = np.float32(gamma) if dtype == "float32" else np.float64(gamma)
     itemsize = 4 if dtype == "float32" else 8
     rows = n if chunk_bytes is None else max(1, chunk_bytes // (m * itemsize))
-    with _cuda.side_streams(ctx, x, streams) if streams > 1 else _one_stream() as on:
+    with _cuda.side_streams(ctx, x, streams) as on:
         for i, r0 in enumerate(range(0, n, rows)):
             r1 = min(n, r0 + rows)
             part = out[r0:r1]
@@ -485,11 +483,6 @@ def _gemm_cuda(ctx: Context, x: Any, y: Any, metric: str, gamma: float,
                 grid = (min(_EPILOGUE_GRID[0], -(-m // 256)), min(r1 - r0, _EPILOGUE_GRID[1]))
                 kernel(ctx, grid, (256,), [part, xx[r0:r1], yy, x[r0:r1], y, scalar])
     return out
-
-
-@contextlib.contextmanager
-def _one_stream() -> Iterator[list[Callable[[], Any]]]:
-    yield [contextlib.nullcontext]
 
 
 def _pairs_best(ctx: Context, x: Any, y: Any, metric: str, gamma: float) -> Any:
