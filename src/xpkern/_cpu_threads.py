@@ -19,11 +19,22 @@ def allowed() -> bool:
     return os.getpid() == _PID and not in_chunk()
 
 
-def run(kernel: Any, args: list[Any]) -> None:
-    """Call a parallel kernel; one at a time under Numba's workqueue threading layer, which
-    aborts the process when two threads enter it together (omp and tbb allow that)."""
+def jit(fn: Any, parallel: bool, **options: Any) -> Any:
+    """``fn`` compiled by Numba (cached on disk), serial or parallel (``numba.prange`` loops
+    run on every core only in the parallel one)."""
+    import numba
+
+    # Numba names a function's disk cache after it: the two variants need two names.
+    name = f"{fn.__name__}_parallel" if parallel else fn.__name__
+    fn.__name__ = fn.__qualname__ = name
+    return numba.njit(cache=True, parallel=parallel, **options)(fn)
+
+
+def run(kernel: Any, args: list[Any], parallel: bool = True) -> None:
+    """Call a kernel; a parallel one one at a time under Numba's workqueue threading layer,
+    which aborts the process when two threads enter it together (omp and tbb allow that)."""
     global _threadsafe
-    if _threadsafe:
+    if not parallel or _threadsafe:
         kernel(*args)
         return
     import numba

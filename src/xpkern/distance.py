@@ -167,11 +167,8 @@ def _run_cpu(ctx: Context, x: Any, y: Any, code: int, gamma: float) -> Any:
 
     xs, ys = (np.ascontiguousarray(host_view(ctx, a)) for a in (x, y))
     out = np.empty((xs.shape[0], ys.shape[0]), dtype=xs.dtype)
-    args = [xs, ys, code, gamma, out]
-    if _cpu_parallel(xs.shape[0] * ys.shape[0] * xs.shape[1]):
-        _cpu_threads.run(_pairs_kernel(True), args)
-    else:
-        _pairs_kernel(False)(*args)
+    parallel = _cpu_parallel(xs.shape[0] * ys.shape[0] * xs.shape[1])
+    _cpu_threads.run(_pairs_kernel(parallel), [xs, ys, code, gamma, out], parallel)
     return from_host(ctx, out)
 
 
@@ -253,13 +250,10 @@ def _pairs_kernel(parallel: bool) -> Any:
                         acc = np.exp(-gamma * acc)
                 out[i, j] = acc
 
-    # Numba names a function's disk cache after it: the two variants need two names.
-    pairs.__name__ = pairs.__qualname__ = "pairs_parallel" if parallel else "pairs"
     # reassoc lets LLVM vectorise the sums over features (10x here); NaN and inf keep their
     # IEEE meaning since no finite-math flag is given.
-    jit = numba.njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"},
-                     parallel=parallel)  # fmt: skip
-    return jit(pairs)
+    return _cpu_threads.jit(pairs, parallel, error_model="numpy",
+                            fastmath={"reassoc", "contract"})  # fmt: skip
 
 
 # --- Dask: one task per pair of row chunks -------------------------------------------------

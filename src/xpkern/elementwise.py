@@ -336,10 +336,7 @@ def _cpu_run(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, o
         lambda: _build_cpu(ew, view_out.ndim, slots, numbers, parallel),
     )
     try:
-        if parallel:
-            _cpu_threads.run(kernel, [view_out, *views])
-        else:
-            kernel(view_out, *views)
+        _cpu_threads.run(kernel, [view_out, *views], parallel)
     except Exception as exc:  # Numba's typing errors have no common public base
         if ew.translation is not None or type(exc).__module__.partition(".")[0] != "numba":
             raise
@@ -610,10 +607,8 @@ def _polyval_cpu(ctx: Context, coeffs: Any, x: Any) -> Any:
     c = np.ascontiguousarray(_backends.host_view(ctx, coeffs), dtype=dtype)
     xs = np.ascontiguousarray(_backends.host_view(ctx, x), dtype=dtype).reshape(-1)
     out = np.empty(xs.shape, dtype=dtype)
-    if _parallel(xs.shape[0]):
-        _cpu_threads.run(_polyval_kernel(True), [out, c, xs])
-    else:
-        _polyval_kernel(False)(out, c, xs)
+    parallel = _parallel(xs.shape[0])
+    _cpu_threads.run(_polyval_kernel(parallel), [out, c, xs], parallel)
     return _backends.from_host(ctx, out.reshape(x.shape))
 
 
@@ -629,9 +624,7 @@ def _polyval_kernel(parallel: bool) -> Any:
                 acc = acc * xi + c[j]
             out[i] = acc
 
-    # Numba names a function's disk cache after it: the two variants need two names.
-    horner.__name__ = horner.__qualname__ = "horner_parallel" if parallel else "horner"
-    return numba.njit(cache=True, parallel=parallel)(horner)
+    return _cpu_threads.jit(horner, parallel)
 
 
 _polyval.register(
