@@ -63,21 +63,16 @@ def _pair_cases(torch: Any, n: int, rows: list[dict], repeat: int) -> None:
     rows.append({"case": case, "impl": "torch.cdist", "ms": 1e3 * peer, "max_abs_err": err})
     variants = {
         xpkern.explain(xpkern.cdist, x, y).impl: lambda: xpkern.cdist(x, y),
-        "GEMM + epilogue, one GEMM": lambda: distance._gemm_cuda(
-            ctx, x, y, "euclidean", 0.0, chunk_bytes=None
-        ),
+        "SGEMM + epilogue": lambda: _sgemm(ctx, x, y),
         "tiled direct kernel (r=4)": lambda: distance._pairs_cuda(ctx, x, y, "euclidean", 0.0),
-        # A chunk's GEMM (compute-bound) overlapping another's epilogue (memory-bound).
-        "GEMM + epilogue, 8 chunks on 2 streams": lambda: distance._gemm_cuda(
-            ctx, x, y, "euclidean", 0.0, chunk_bytes=n * n // 2, streams=2
-        ),
-        "GEMM + epilogue, 16 chunks on 3 streams": lambda: distance._gemm_cuda(
-            ctx, x, y, "euclidean", 0.0, chunk_bytes=n * n // 4, streams=3
-        ),
     }
     g = torch.empty(n, n, device="cuda")
     t = measure(lambda: torch.matmul(x, y.T, out=g), sync, repeat=repeat)
-    rows.append({"case": case, "impl": "(x @ y.T alone)", "ms": 1e3 * t})
+    rows.append({"case": case, "impl": "(x @ y.T alone, SGEMM)", "ms": 1e3 * t})
+    t = measure(lambda: distance._cross(ctx, x, y, g), sync, repeat=repeat)
+    err = float((g.double() - x.double() @ y.double().T).abs().max())
+    rows.append({"case": case, "impl": "(x @ y.T alone, split TF32)", "ms": 1e3 * t,
+                 "max_abs_err": err})  # fmt: skip
     for impl, call in variants.items():
         try:
             t = measure(call, sync, repeat=repeat)
@@ -97,6 +92,16 @@ def _pair_cases(torch: Any, n: int, rows: list[dict], repeat: int) -> None:
     rows.append({"case": case, "impl": xpkern.explain(xpkern.rbf_kernel, x, y).impl,
                  "ms": 1e3 * t, "ratio": peer / t, "vs": "torch (speed-up)",
                  "max_abs_err": err})  # fmt: skip
+
+
+def _sgemm(ctx: Any, x: Any, y: Any) -> Any:
+    """cdist with x @ y.T on cuBLAS's float32 SGEMM instead of the split TF32 product."""
+    from unittest import mock
+
+    from xpkern import _cuda
+
+    with mock.patch.object(_cuda, "tf32_gemm", lambda ctx, x: "off for this variant"):
+        return distance._gemm_cuda(ctx, x, y, "euclidean", 0.0)
 
 
 def _kmeans_cases(torch: Any, n: int, rows: list[dict], repeat: int) -> None:

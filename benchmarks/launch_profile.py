@@ -1,8 +1,9 @@
 """Where the time of one small fused GPU call goes: ``python -m benchmarks.launch_profile``.
 
-Times x**2 + 2x + 1 on 1000 float32 elements (torch and CuPy), through the driver launch with a
-prepared argument block and through CuPy's own launch, next to the pieces of a call (output
-allocation, the signature lookup) and to a one-op torch call; then profiles the xpkern call.
+Times x**2 + 2x + 1 on 1000 float32 elements (torch and CuPy), through the lean call (the
+driver launch with a prepared argument block) and through the full dispatch, next to the pieces
+of a call (output allocation, the launch alone) and to one-op torch and CuPy calls; then
+profiles the xpkern call.
 One run; a call's time is the mean over many calls queued back to back.
 """
 
@@ -58,18 +59,25 @@ def rows() -> list[dict[str, Any]]:
 
     add("torch op (x * 2.0)", lambda: xt * 2.0)
     add("torch.empty(1000)", lambda: torch.empty(1000, device="cuda"))
+    add("torch.empty_like(x)", lambda: torch.empty_like(xt))
     add("cupy.empty(1000)", lambda: cupy.empty(1000, dtype=cupy.float32))
-    add("fast_signature (torch)", lambda: _cuda.fast_signature((xt,)))
+    double = cupy.ElementwiseKernel("T x", "T y", "y = x * 2", "xpkern_bench_double")
+    add("cupy ElementwiseKernel (x * 2)", lambda: double(xc))
     poly_fuse = cupy.fuse(_poly)  # CuPy names the kernel after the function: no lambda
     add("cupy.fuse", lambda: poly_fuse(xc))
     for label, x in (("torch", xt), ("cupy", xc)):
         poly(x)
         fast = _fast_call(poly, x)
         block = fast.block
-        add(f"xpkern {label}, driver launch", lambda x=x: poly(x))
-        fast.block = None
-        add(f"xpkern {label}, CuPy launch", lambda x=x: poly(x))
-        fast.block = block
+        scratch = x.clone() if label == "torch" else x.copy()
+        values = [_cuda._pointer(scratch), _cuda._pointer(x), 1000]
+        stream = _cuda._torch_raw_stream(torch, 0) if label == "torch" else 0
+        add(f"driver launch alone ({label} stream)",
+            lambda b=block, v=values, s=stream: b.launch(4, 256, s, v))  # fmt: skip
+        add(f"xpkern {label}, lean call", lambda x=x: poly(x))
+        lean, poly._fast_calls = poly._fast_calls, ()
+        add(f"xpkern {label}, full path (dispatch each call)", lambda x=x: poly(x))
+        poly._fast_calls = lean
         want = x**2 + 2 * x + 1
         assert float(abs(poly(x) - want).max()) <= 1e-6 * float(abs(want).max())
     return out

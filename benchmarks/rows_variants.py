@@ -2,7 +2,8 @@
 threads share it: each variant on float32 CUDA tensors of several shapes, next to the device
 copy of the input and torch's own op (one run).
 
-Run: ``python -m benchmarks.rows_variants [--out DIR]`` on a CUDA machine. Decides
+Run: ``python -m benchmarks.rows_variants [--quick] [--out DIR]`` on a CUDA machine (--quick:
+the 8192 x 8192 shape only). Decides
 ``special._rows_layout``.
 """
 
@@ -21,6 +22,8 @@ VARIANTS = [
     ("registers", 32),
     ("registers", 128),
     ("registers", 256),
+    ("registers", 512),
+    ("registers", 1024),
     ("shared", 128),
     ("global", 128),
 ]
@@ -57,7 +60,7 @@ def variant(x: Any, name: str, layout: str, threads: int, copy: float) -> dict[s
 def main() -> None:
     args = arguments()
     rows: list[dict[str, Any]] = []
-    for shape in SHAPES:
+    for shape in SHAPES[:1] if args.quick else SHAPES:
         x = torch.randn(shape, device="cuda") * 4
         copy = measure(lambda x=x: x.clone(), torch.cuda.synchronize)
         for name in REFERENCE:

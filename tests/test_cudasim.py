@@ -184,12 +184,32 @@ def test_gemm_pair_kernel_refines_cancelling_pairs(metric):
     x[5, 2] = np.nan
     y = x[:9].copy()
     want = _generic_pairs(metric, x, y, 0.3)
-    for streams in (1, 2):  # 7-row chunks, in turn on two streams (one, in the simulator)
-        got = _gemm_cuda(resolve(x), x, y, metric, 0.3, chunk_bytes=7 * 9 * 4, streams=streams)
-        np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6)
-        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
-        if metric != "rbf":
-            assert np.all(np.diag(got[:9])[[0, 1, 2, 4, 6, 7, 8]] == 0.0)
+    got = _gemm_cuda(resolve(x), x, y, metric, 0.3)
+    np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    if metric != "rbf":
+        assert np.all(np.diag(got[:9])[[0, 1, 2, 4, 6, 7, 8]] == 0.0)
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 1e4])
+def test_split_tf32_product_keeps_float32_accuracy(scale):
+    # The simulator's GEMM reads its operands as a TF32 tensor core does (10 mantissa bits):
+    # one such product of x and y is 1e-3 off; the three of the split must be float32-close.
+    from xpkern import _cuda
+    from xpkern._backends import resolve
+    from xpkern.distance import _cross
+
+    rng = np.random.default_rng(8)
+    x, y = (rng.standard_normal((s, 64)).astype(np.float32) * np.float32(scale)
+            for s in (300, 200))  # fmt: skip
+    ctx = resolve(x)
+    want = x.astype(np.float64) @ y.astype(np.float64).T
+    bound = 64 * np.finfo(np.float32).eps * float(np.abs(x).max() * np.abs(y).max())
+    got = np.empty((300, 200), np.float32)
+    _cross(ctx, x, y, got)
+    assert np.abs(got - want).max() < bound
+    _cuda.gemm_nt(ctx, x, y, got, tf32=True)  # one TF32 product, for contrast
+    assert np.abs(got - want).max() > 10 * bound
 
 
 def test_unrolled_elementwise_loop_and_its_remainder():

@@ -72,6 +72,59 @@ def test_elementwise_on_cuda_uses_the_kernel_and_the_lean_path():
     assert poly._fast
 
 
+def test_lean_path_checks_what_can_change_between_calls():
+    # Each call is made twice so the second takes the lean path; every answer must match the
+    # full path's, whatever changed since the call that built the lean path.
+    cupy = _cupy()
+    scaled = xpkern.elementwise(lambda x, a, k: x * a + k)
+    tx = torch.rand(1000, device="cuda")
+    cx = cupy.random.random(1000, dtype="float32")
+    calls = [
+        (tx, 2.0, 3),
+        (tx, 0.5, -7),  # new scalar values
+        (tx, 2.0, 3.5),  # a float where an int was
+        (tx[::2], 2.0, 3),  # strided
+        (tx.double(), 2.0, 3),  # another dtype
+        (torch.rand(7, 3, device="cuda"), 1.5, 2),  # another shape
+        (torch.rand(0, device="cuda"), 1.0, 1),  # empty
+        (tx, 1.0, 2**63),  # too wide for int64
+        (torch.rand(1000, device="cuda", requires_grad=True), 2.0, 1),
+        (cx, 2.0, 3),
+        (cx, -1.0, 9),
+        (cx[::3], 2.0, 3),
+    ]
+    for args in calls:
+        with xpkern.config(impl="generic"):
+            want = scaled(*args)
+        for _ in range(2):
+            try:
+                got = scaled(*args)
+            except (OverflowError, TypeError, ValueError) as exc:  # must match the full path
+                with pytest.raises(type(exc)), xpkern.config(impl="fused"):
+                    scaled(*args)
+                break
+            assert type(got) is type(want) and got.shape == want.shape
+            assert got.dtype == want.dtype
+            got_np, want_np = (xpkern.to_backend(v.detach() if hasattr(v, "detach") else v,
+                                                 "numpy") for v in (got, want))  # fmt: skip
+            np.testing.assert_allclose(got_np, want_np, rtol=1e-6)
+    assert len(scaled._fast_calls) >= 2
+
+
+def test_lean_path_on_a_cupy_stream_without_device_sync():
+    cupy = _cupy()
+    poly = xpkern.elementwise(lambda v: v * 3.0 + 1.0)
+    x = cupy.random.random(1 << 20, dtype="float32")
+    poly(x)  # builds the lean path on the null stream
+    stream = cupy.cuda.Stream(non_blocking=True)
+    with stream:
+        y = x * 2.0  # queued on the side stream: a launch elsewhere would race it
+        outs = [poly(y) for _ in range(3)]
+    stream.synchronize()
+    for out in outs:
+        cupy.testing.assert_allclose(out, (x * 2.0) * 3.0 + 1.0, rtol=1e-6)
+
+
 def test_elementwise_on_a_side_stream_without_device_sync():
     _cupy()
     poly = xpkern.elementwise(lambda x: x * 3.0 + 1.0)
@@ -122,25 +175,27 @@ def test_new_kernels_on_a_side_stream_without_device_sync():
 
 
 @pytest.mark.parametrize("library", ["torch", "cupy"])
-def test_gemm_chunks_on_side_streams_join_the_callers_stream(library):
-    # The chunks run on streams of their own; the caller's (non-default) stream must see them
-    # done, with no device-wide sync, and the writes of the input before the call must be seen.
-    from xpkern._backends import resolve
-    from xpkern.distance import _gemm_cuda
-
+def test_cdist_gemm_keeps_float32_accuracy_on_the_callers_stream(library, monkeypatch):
+    # x @ y.T runs on tensor cores as three TF32 products through cuBLAS gemmEx: the distances
+    # must keep float32 accuracy, also with torch's global TF32 switch on, and the work must be
+    # queued on the caller's (non-default) stream after the writes to the input.
     cupy = _cupy()
+    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", True)
     side = torch.cuda.Stream()
-    with torch.cuda.stream(side), cupy.cuda.ExternalStream(side.cuda_stream):
-        x = torch.randn(1000, 48, device="cuda")
+    from xpkern._cuda import _TorchStream
+
+    with torch.cuda.stream(side), cupy.cuda.Stream.from_external(_TorchStream(side.cuda_stream)):
+        x = torch.randn(3000, 64, device="cuda")
         x.mul_(3.0)
         a = x if library == "torch" else cupy.asarray(x)
-        got = _gemm_cuda(resolve(a), a, a[:300], "euclidean", 0.0, chunk_bytes=300 * 4 * 100,
-                         streams=3)  # fmt: skip
+        assert xpkern.explain(xpkern.cdist, a, a[:1000]).impl == "numba-cuda"
+        got = xpkern.cdist(a, a[:1000])
         got = torch.as_tensor(got, device="cuda") if library == "cupy" else got
-        got = got + 0.0  # queued on the caller's stream after the join
+        got = got + 0.0  # queued on the caller's stream after the call
     side.synchronize()
-    want = torch.cdist(x, x[:300], compute_mode="donot_use_mm_for_euclid_dist")
-    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+    want = torch.cdist(x.double(), x[:1000].double(), compute_mode="donot_use_mm_for_euclid_dist")
+    assert float((got.double() - want).abs().max()) < 1e-6 * float(want.max()) * 8
+    assert bool((got.diagonal() == 0).all())
 
 
 @pytest.mark.slow

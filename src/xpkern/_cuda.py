@@ -1,7 +1,6 @@
 """The one place that talks to CUDA: streams, cuBLAS calls and kernel launches.
 
-Work runs on the caller's current stream (torch's for tensors, CuPy's for CuPy arrays), or on
-streams that fork from it and join it again before the call returns (``side_streams``), and
+Work runs on the caller's current stream (torch's for tensors, CuPy's for CuPy arrays), and
 never with a device-wide synchronisation.
 """
 
@@ -10,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import struct
 import threading
 from collections.abc import Callable, Iterator
 from functools import cache, lru_cache
@@ -30,69 +30,6 @@ def on_caller_stream(ctx: Context, x: Any) -> Iterator[Any]:
 
     with _device_of(ctx, x), _caller_stream(ctx, x):
         yield cupy
-
-
-@contextlib.contextmanager
-def side_streams(ctx: Context, x: Any, count: int) -> Iterator[list[Callable[[], Any]]]:
-    """``count`` streams of ``x``'s device that start after the work queued so far on the
-    caller's stream, for work that may overlap; on exit the caller's stream waits for all of
-    them, so what follows on it sees the work done, as if it had run there.
-
-    Yields one function per stream returning a context manager that makes the stream current;
-    a single stream is the caller's own, and nothing forks.
-    """
-    if count <= 1 or ctx.backend.name not in ("torch", "cupy"):  # or the CUDA simulator
-        yield [contextlib.nullcontext for _ in range(max(count, 1))]
-    elif ctx.backend.name == "torch":
-        import torch
-
-        caller = torch.cuda.current_stream(x.device)
-        streams = [_side_stream(ctx, x, i) for i in range(count)]
-        for stream in streams:
-            stream.wait_stream(caller)
-        try:
-            yield [functools.partial(torch.cuda.stream, s) for s in streams]
-        finally:
-            for stream in streams:
-                caller.wait_stream(stream)
-    else:
-        import cupy
-
-        with _device_of(ctx, x):
-            caller = cupy.cuda.get_current_stream()
-            streams = [_side_stream(ctx, x, i) for i in range(count)]
-            started = caller.record()
-            for stream in streams:
-                stream.wait_event(started)
-            try:
-                yield [functools.partial(_itself, s) for s in streams]
-            finally:
-                for stream in streams:
-                    caller.wait_event(stream.record())
-
-
-def _itself(stream: Any) -> Any:
-    return stream  # a CuPy stream is its own context manager
-
-
-_SIDE: dict[tuple[str, int, int], Any] = {}
-
-
-def _side_stream(ctx: Context, x: Any, i: int) -> Any:
-    # Kept per device: a new CuPy stream is a new CUDA stream, created and destroyed each time.
-    key = (ctx.backend.name, _device_index(ctx, x), i)
-    stream = _SIDE.get(key)
-    if stream is None:
-        if ctx.backend.name == "torch":
-            import torch
-
-            stream = torch.cuda.Stream(x.device)
-        else:
-            import cupy
-
-            stream = cupy.cuda.Stream(non_blocking=True)
-        stream = _SIDE.setdefault(key, stream)
-    return stream
 
 
 def _caller_stream(ctx: Context, x: Any) -> Any:
@@ -346,9 +283,11 @@ def _pointer(a: Any) -> int:
 class _Launcher:
     """A compiled kernel and the way to launch it: CuPy (PTX) or numba-cuda itself."""
 
-    def __init__(self, pyfunc: Any, types_: list[Any], raw: bool = False) -> None:
+    def __init__(self, pyfunc: Any, types_: list[Any], raw: bool = False,
+                 bounds: tuple[int, int] | None = None) -> None:  # fmt: skip
         # raw: arrays travel as bare pointers (the kernel indexes them and takes the length as
-        # an argument), one launch argument each instead of numba's seven.
+        # an argument), one launch argument each instead of numba's seven. bounds: see
+        # with_launch_bounds (numba-cuda's own launch path ignores them).
         self.raw = raw
         self.cupy_fn: Any = None
         self.numba_fn: Any = None
@@ -369,6 +308,8 @@ class _Launcher:
             ptx, _ = cuda.compile_ptx_for_current_device(pyfunc, sig, device=False)
         entry = re.search(r"\.entry\s+([\w$]+)\s*\(", ptx)
         assert entry is not None, "no kernel entry in the PTX numba-cuda produced"
+        if bounds is not None:
+            ptx = with_launch_bounds(ptx, *bounds)
         module = cupy.cuda.function.Module()
         module.load(ptx.encode())
         self.module = module  # the function lives as long as its module
@@ -402,6 +343,16 @@ class _Launcher:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*Grid size.*")
             self.numba_fn[grid, block, stream, shared](*args)
+
+
+def with_launch_bounds(ptx: str, threads: int, blocks: int) -> str:
+    """``ptx`` with launch bounds on its kernel: at most ``threads`` a block, and registers
+    capped so that ``blocks`` such blocks fit on one multiprocessor at once."""
+    import re
+
+    bounds = f"\n.maxntid {threads}, 1, 1\n.minnctapersm {blocks}\n"
+    return re.sub(r"(\.entry\s+[\w$]+\s*\([^)]*\))", lambda m: m.group(1) + bounds, ptx,
+                  count=1)  # fmt: skip
 
 
 def _pointer_type(t: Any) -> Any:
@@ -540,7 +491,7 @@ def elementwise_run(ctx: Context, ew: Any, args: Any, shape: Any, out: Any) -> A
             launcher = ew.kernel((*key, str(ctx.device)), build)
             launcher(ctx, n, flat)
         if out is None and launcher.cupy_fn is not None and launcher.raw:
-            ew.remember_fast(args, FastCall(ctx, launcher, dtype, args))
+            ew.remember_fast(args, lambda: FastCall(ctx, launcher, dtype, args))
     if out is not None and result is not out:
         out[...] = result
         return out
@@ -551,85 +502,134 @@ class FastCall:
     """The lean path for repeated calls with the same argument types, devices and dtypes.
 
     It skips namespace resolution and dispatch (done once, by the call that created it) and
-    re-checks only what can change between such calls: shapes, contiguity, grad and the current
-    device. Returns None when a check fails, and the full path runs.
+    checks only what can change between such calls: the arguments' exact types, dtypes and
+    devices, shapes, contiguity, grad and the current device. Returns None when a check
+    fails, and the full path runs.
+
+    The call is a function generated for this signature (see :func:`_lean_source`), with the
+    loops over arguments unrolled and every library function bound once: on a 1K-element
+    input the launch itself costs 5 us, and each attribute lookup, loop or helper call around
+    it adds a fraction of a microsecond to the 11 us that one torch op takes.
     """
 
     def __init__(self, ctx: Context, launcher: _Launcher, dtype: Any, args: Any) -> None:
-        import cupy
-
-        self.fn = launcher.cupy_fn
-        self.torch = ctx.backend.name == "torch"
-        self.dtype = dtype
-        self.slots = tuple(i for i, a in enumerate(args) if _is_array(a))
-        self.scalars = {i: _scalar_arg(a) for i, a in enumerate(args) if not _is_array(a)}
-        self.cupy = cupy
-        self.device = _device_index(ctx, args[self.slots[0]])
-        self.block = _ArgBlock.for_kernel(self.fn, len(args), self.scalars)
+        self.block = _ArgBlock.for_kernel(launcher.cupy_fn, len(args),
+                                          {i: _scalar_arg(a) for i, a in enumerate(args)
+                                           if not _is_array(a)})  # fmt: skip
+        self.call: Callable[[Any], Any] | None = None
+        if self.block is not None:
+            self.call = _lean_call(ctx, self.block, dtype, args)
 
     def __call__(self, args: Any) -> Any:
-        first = args[self.slots[0]]
-        shape = first.shape
-        for i in self.slots:
-            a = args[i]
-            if a.shape != shape or getattr(a, "requires_grad", False) or not _contiguous(a):
-                return None
-        if self.cupy.cuda.runtime.getDevice() != self.device:
-            return None
-        if self.torch:
-            import torch
+        return self.call(args) if self.call is not None else None
 
-            out = torch.empty(shape, dtype=self.dtype, device=first.device)
-            n = out.numel()
+
+def _lean_source(ctx: Context, first: Any, dtype: Any, args: Any) -> str:
+    """The source of ``call(args)`` for :class:`FastCall`, unrolled over ``args``."""
+    torch = ctx.backend.name == "torch"
+    names = [f"a{i}" for i in range(len(args))]
+    arrays = [i for i, a in enumerate(args) if _is_array(a)]
+    head = names[arrays[0]]
+    checks = [f"type({v}) is not t{i}" for i, v in enumerate(names)]
+    for i in arrays:
+        v = names[i]
+        checks.append(f"{v}.dtype != d{i}")
+        if i != arrays[0]:
+            checks.append(f"{v}.shape != {head}.shape")
+        if torch:
+            checks += [f"{v}.get_device() != device", f"{v}.requires_grad",
+                       f"not {v}.is_contiguous()"]  # fmt: skip
         else:
-            out = self.cupy.empty(shape, dtype=self.dtype)
-            n = out.size
-        if n == 0:
-            return out
-        values: list[Any] = [_pointer(out)]
-        for i, a in enumerate(args):
-            if i not in self.scalars:
-                values.append(_pointer(a))
-            elif type(a) is int and not -(2**63) <= a < 2**63:
-                return None  # too wide for the kernel's int64: the full path says so
-            else:
-                values.append(a)
-        values.append(n)
-        if self.block is not None:
-            self.block.launch(_blocks(n), _THREADS, self.raw_stream(), values)
-        else:
-            packed: list[Any] = [np.uint64(values[0])]
-            for i, a in enumerate(args):
-                packed.append(_scalar_arg(a) if i in self.scalars else np.uint64(values[i + 1]))
-            packed.append(np.int64(n))
-            stream = (_torch_caller_stream(first) if self.torch
-                      else self.cupy.cuda.get_current_stream())  # fmt: skip
-            self.fn((_blocks(n),), (_THREADS,), tuple(packed), stream=stream)
+            # CuPy keeps the flag as an attribute; ``flags`` builds an object on each access.
+            flag = "_c_contiguous" if hasattr(first, "_c_contiguous") else "flags.c_contiguous"
+            checks += [f"not {v}.{flag}", f"{v}.data.device_id != device"]
+    ptr = "{}.data_ptr()" if torch else "{}.data.ptr"
+    values = [ptr.format("out")] + [ptr.format(v) if i in arrays else v
+                                    for i, v in enumerate(names)]  # fmt: skip
+    if not torch:
+        alloc = f"empty({head}.shape, dtype)"
+    elif first.dtype == dtype:
+        alloc = f"empty_like({head})"  # a contiguous input gives a contiguous output
+    else:
+        alloc = f"empty({head}.shape, dtype=dtype, device={head}.device)"
+    size = "out.numel()" if torch else "out.size"
+    return f"""
+def call(args):
+    if len(args) != {len(names)}:
+        return None
+    {", ".join(names)}, = args
+    if {" or ".join(checks)}:
+        return None
+    if get_device() != device:
+        return None
+    out = {alloc}
+    n = {size}
+    if n == 0:
         return out
+    try:
+        with lock:
+            pack(buffer, 0, {", ".join(values)}, n)
+            launch(fn, min(-(-n // threads), blocks), 1, 1, threads, 1, 1, 0, stream(), params, 0)
+    except (struct_error, OverflowError):
+        return None  # an int too wide for the kernel's int64: the full path says so
+    return out
+"""
 
-    def raw_stream(self) -> int:
-        if self.torch:
-            import torch
 
-            return _torch_raw_stream(torch, self.device)
-        return _cupy_raw_stream(self.cupy)
+def _lean_call(ctx: Context, block: _ArgBlock, dtype: Any, args: Any) -> Callable[[Any], Any]:
+    import cupy
+
+    arrays = [i for i, a in enumerate(args) if _is_array(a)]
+    first = args[arrays[0]]
+    device = _device_index(ctx, first)
+    scope: dict[str, Any] = {
+        **{f"t{i}": type(a) for i, a in enumerate(args)},
+        **{f"d{i}": args[i].dtype for i in arrays},
+        "device": device, "dtype": dtype, "get_device": cupy.cuda.runtime.getDevice,
+        "lock": block.lock, "pack": block.format.pack_into, "buffer": block.buffer,
+        "launch": block.driver_launch, "fn": block.fn, "params": block.address,
+        "threads": _THREADS, "blocks": _max_blocks(), "struct_error": struct.error,
+    }  # fmt: skip
+    if ctx.backend.name == "torch":
+        import torch
+
+        scope.update(empty=torch.empty, empty_like=torch.empty_like)
+        raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)
+        scope["stream"] = (functools.partial(raw, device) if raw is not None else
+                           lambda: int(torch.cuda.current_stream(device).cuda_stream))  # fmt: skip
+    else:
+        scope["empty"] = cupy.empty
+        scope["stream"] = cupy_stream_pointer()
+    exec(compile(_lean_source(ctx, first, dtype, args), "<xpkern lean call>", "exec"), scope)
+    call: Callable[[Any], Any] = scope["call"]
+    return call
+
+
+_STRUCT_CODES = {"f": {2: "e", 4: "f", 8: "d"}, "i": {1: "b", 2: "h", 4: "i", 8: "q"},
+                 "u": {1: "B", 2: "H", 4: "I", 8: "Q"}, "b": {1: "?"}}  # fmt: skip
 
 
 class _ArgBlock:
     """A kernel's launch arguments laid out once in C memory, for launching through the CUDA
-    driver: a call writes the new values in place instead of building them anew.
+    driver: a call packs the new values in place (one ``struct.pack_into``) instead of
+    building them anew. Each argument has an 8-byte slot; the driver reads each through its
+    own pointer.
 
-    CuPy's launch converts every argument on every call; this costs a few C stores. A 1K-element
-    elementwise call on an H100 took 19 us against 22 us through CuPy with CuPy arrays, 24
-    against 30 with torch tensors (benchmarks/launch_profile.py).
+    CuPy's launch converts every argument on every call. A 1K-element elementwise call on an
+    H100 took 19 us against 22 us through CuPy with CuPy arrays, 24 against 30 with torch
+    tensors (benchmarks/launch_profile.py), before the lean call was trimmed further.
     """
 
-    def __init__(self, fn: Any, types_: list[Any], launch: Callable[..., Any]) -> None:
+    def __init__(self, fn: Any, codes: list[str], launch: Callable[..., Any]) -> None:
         import ctypes
+        import struct
 
         self.fn = int(fn.ptr)
-        self.values = [t() for t in types_]
-        pointers = (ctypes.c_void_p * len(types_))(*(ctypes.addressof(v) for v in self.values))
+        self.format = struct.Struct("=" + "".join(c + "x" * (8 - struct.calcsize("=" + c))
+                                                  for c in codes))  # fmt: skip
+        self.buffer = ctypes.create_string_buffer(8 * len(codes))
+        base = ctypes.addressof(self.buffer)
+        pointers = (ctypes.c_void_p * len(codes))(*(base + 8 * i for i in range(len(codes))))
         self.pointers = pointers  # kept alive: the driver reads the arguments through it
         self.address = ctypes.addressof(pointers)
         self.driver_launch = launch
@@ -639,27 +639,28 @@ class _ArgBlock:
     def for_kernel(cls, fn: Any, nargs: int, scalars: dict[int, Any]) -> _ArgBlock | None:
         """The block for an elementwise kernel (out, the arguments, n), or None where this
         CuPy has no driver launch or an argument type has no C layout."""
-        import ctypes
-
         launch = _driver_launch()
         if launch is None or not hasattr(fn, "ptr"):
             return None
-        try:
-            types_ = [ctypes.c_uint64]
-            for i in range(nargs):
-                scalar = scalars.get(i)
-                types_.append(ctypes.c_uint64 if scalar is None
-                              else np.ctypeslib.as_ctypes_type(scalar.dtype))  # fmt: skip
-        except NotImplementedError:
-            return None
-        return cls(fn, [*types_, ctypes.c_int64], launch)
+        codes = ["Q"]
+        for i in range(nargs):
+            scalar = scalars.get(i)
+            code = (
+                "Q"
+                if scalar is None
+                else _STRUCT_CODES.get(scalar.dtype.kind, {}).get(scalar.dtype.itemsize)
+            )
+            if code is None:
+                return None
+            codes.append(code)
+        return cls(fn, [*codes, "q"], launch)
 
     def launch(self, grid: int, block: int, stream: int, values: list[Any]) -> None:
+        """Raises ``struct.error`` (launching nothing) where a value does not fit its slot."""
         # The driver copies the arguments at launch, so the block is free again on return;
         # the lock keeps two threads from filling it at once.
         with self.lock:
-            for slot, value in zip(self.values, values, strict=True):
-                slot.value = value
+            self.format.pack_into(self.buffer, 0, *values)
             self.driver_launch(self.fn, grid, 1, 1, block, 1, 1, 0, stream, self.address, 0)
 
 
@@ -685,9 +686,20 @@ def _torch_raw_stream(torch: Any, device: int) -> int:
     return int(torch.cuda.current_stream(device).cuda_stream)
 
 
-def _cupy_raw_stream(cupy: Any) -> int:
-    get = getattr(cupy.cuda.stream, "get_current_stream_ptr", None)
-    return int(get()) if get is not None else int(cupy.cuda.get_current_stream().ptr)
+@cache
+def cupy_stream_pointer() -> Callable[[], int]:
+    """A function returning CuPy's current stream as a raw handle, the cheapest this CuPy has:
+    the C-level getter where it is exposed (microseconds less than building a Stream)."""
+    import importlib
+
+    for name in ("cupy_backends.cuda.stream", "cupy.cuda.stream"):
+        with contextlib.suppress(ImportError):
+            get = getattr(importlib.import_module(name), "get_current_stream_ptr", None)
+            if callable(get):
+                return get
+    import cupy
+
+    return lambda: int(cupy.cuda.get_current_stream().ptr)
 
 
 def _itemsize(a: Any) -> int:
@@ -703,8 +715,8 @@ class Kernel:
     """A kernel given as numba-cuda source text (defining ``kernel``), compiled once per
     argument signature and device, launched on the caller's stream."""
 
-    def __init__(self, source: str, tag: str) -> None:
-        self.source, self.tag = source, tag
+    def __init__(self, source: str, tag: str, bounds: tuple[int, int] | None = None) -> None:
+        self.source, self.tag, self.bounds = source, tag, bounds
         self.launchers: dict[Any, _Launcher] = {}
         self.lock = threading.Lock()
 
@@ -721,18 +733,21 @@ class Kernel:
 
                     module, _ = load_module(self.source, self.tag)
                     types_ = [_numba_type(a) for a in args]
-                    launcher = self.launchers[key] = _Launcher(module.kernel, types_)
+                    launcher = _Launcher(module.kernel, types_, bounds=self.bounds)
+                    self.launchers[key] = launcher
         launcher.launch(ctx, grid, block, args, shared)
 
 
 _KERNELS: dict[tuple[Any, ...], Kernel] = {}
 
 
-def cached_kernel(key: tuple[Any, ...], tag: str, source: Callable[[], str]) -> Kernel:
-    """The :class:`Kernel` for ``key``, its source built by ``source()`` on first use only."""
+def cached_kernel(key: tuple[Any, ...], tag: str, source: Callable[[], str],
+                  bounds: tuple[int, int] | None = None) -> Kernel:  # fmt: skip
+    """The :class:`Kernel` for ``key``, its source built by ``source()`` on first use only;
+    ``bounds`` = (threads, blocks), see :func:`with_launch_bounds`."""
     kernel = _KERNELS.get(key)
     if kernel is None:
-        kernel = _KERNELS[key] = Kernel(source(), tag)
+        kernel = _KERNELS[key] = Kernel(source(), tag, bounds)
     return kernel
 
 
@@ -754,6 +769,74 @@ def matmul_into(ctx: Context, a: Any, b: Any, out: Any) -> None:
         cupy.matmul(a, b, out=out)
     else:  # NumPy arrays in the CUDA simulator
         ctx.xp.matmul(a, b, out=out)
+
+
+def tf32_split(ctx: Context, a: Any) -> tuple[Any, Any]:
+    """``a = hi + lo`` for float32 ``a``: ``hi`` keeps the 10 mantissa bits that TF32 holds
+    (so a tensor core reads it exactly) and ``lo`` is the rest, exact in float32."""
+    if ctx.backend.name == "torch":
+        import torch
+
+        bits = a.view(torch.int32)
+    else:
+        bits = a.view(np.int32)
+    hi = (bits & -8192).view(a.dtype)  # -8192: the 13 low mantissa bits cleared
+    return hi, a - hi
+
+
+def tf32_gemm(ctx: Context, x: Any) -> str | None:
+    """Why :func:`gemm_nt` cannot use tensor cores (TF32) for ``x``'s device, or None."""
+    if dtype_name(x.dtype) != "float32":
+        return "TF32 products are for float32"
+    if ctx.backend.name not in ("torch", "cupy"):
+        return None if simulated() else "needs CuPy arrays or CUDA tensors"
+    from ._backends import CUPY
+
+    if not CUPY.installed():
+        return "cuBLAS gemmEx is called through CuPy, which is not installed"
+    if _compute_capability(_device_index(ctx, x)) < 80:
+        return "TF32 tensor cores need compute capability 8.0 or newer"
+    return None
+
+
+@cache
+def _compute_capability(device: int) -> int:
+    import cupy
+
+    return int(cupy.cuda.Device(device).compute_capability)
+
+
+# cuBLAS enum values (cublas_api.h, library_types.h), in case this CuPy does not name them.
+_CUBLAS_OP_N, _CUBLAS_OP_T, _CUDA_R_32F, _CUBLAS_GEMM_DEFAULT = 0, 1, 0, -1
+_COMPUTE_32F, _COMPUTE_32F_FAST_TF32, _POINTER_MODE_HOST = 68, 77, 0
+
+
+def gemm_nt(ctx: Context, a: Any, b: Any, out: Any, *, tf32: bool) -> None:
+    """``out[...] = a @ b.T`` for C-contiguous float32 ``a`` (n, k), ``b`` (m, k) and ``out``
+    (n, m), by cuBLAS gemmEx on the caller's stream; on tensor cores (TF32) if ``tf32``,
+    else in plain float32 whatever the libraries' global TF32 switches say."""
+    if ctx.backend.name not in ("torch", "cupy"):  # NumPy in the simulator: TF32 emulated
+        a, b = (tf32_split(ctx, v)[0] for v in (a, b)) if tf32 else (a, b)
+        np.matmul(a, b.T, out=out)
+        return
+    from cupy_backends.cuda.libs import cublas
+
+    n, k = (int(s) for s in a.shape)
+    m = int(b.shape[0])
+    one, zero = np.ones(1, np.float32), np.zeros(1, np.float32)
+    compute = _COMPUTE_32F_FAST_TF32 if tf32 else _COMPUTE_32F
+    with on_caller_stream(ctx, a) as cupy:
+        handle = cupy.cuda.device.get_cublas_handle()
+        mode = cublas.getPointerMode(handle)
+        cublas.setPointerMode(handle, _POINTER_MODE_HOST)
+        try:
+            # Row-major out (n, m) is column-major out.T (m, n) = b (m, k) @ a.T (k, n).
+            f32 = _CUDA_R_32F
+            cublas.gemmEx(handle, _CUBLAS_OP_T, _CUBLAS_OP_N, m, n, k, one.ctypes.data,
+                          _pointer(b), f32, k, _pointer(a), f32, k, zero.ctypes.data,
+                          _pointer(out), f32, m, compute, _CUBLAS_GEMM_DEFAULT)  # fmt: skip
+        finally:
+            cublas.setPointerMode(handle, mode)
 
 
 def kernel_supports(ctx: Context, *arrays: Any) -> str | None:

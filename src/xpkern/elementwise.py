@@ -44,6 +44,10 @@ def _broadcast_shape(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
     return tuple(out)
 
 
+# Lean calls tried in turn before the full path: enough for the argument types a program mixes.
+_FAST_CALLS = 8
+
+
 class Elementwise:
     """A scalar function applied elementwise to arrays of any library; see :func:`elementwise`."""
 
@@ -67,6 +71,7 @@ class Elementwise:
         self._dtypes: dict[tuple[Any, ...], Any] = {}
         self._kernels: dict[tuple[Any, ...], Any] = {}
         self._fast: dict[tuple[Any, ...], Any] = {}
+        self._fast_calls: tuple[Any, ...] = ()  # each checks its own signature
         self._lock = threading.Lock()
         _register_kernels(self.op)
         public(self.op)(self)
@@ -84,9 +89,8 @@ class Elementwise:
         return f"<xpkern.elementwise {self.__name__}>"
 
     def __call__(self, *args: Any, out: Any = None) -> Any:
-        if self._fast and out is None and auto_dispatch():
-            fast = self._fast.get(_cuda.fast_signature(args))
-            if fast is not None:
+        if self._fast_calls and out is None and auto_dispatch():
+            for fast in self._fast_calls:
                 result = fast(args)
                 if result is not None:
                     return result
@@ -178,10 +182,16 @@ class Elementwise:
         if self.translation is None:
             module._user_fn = jit(self.fn)  # type: ignore[attr-defined]
 
-    def remember_fast(self, args: tuple[Any, ...], fast: Any) -> None:
-        """Keep the lean launch path for later calls with arguments like ``args``."""
-        if self.nargs == len(args):
-            self._fast[_cuda.fast_signature(args)] = fast
+    def remember_fast(self, args: tuple[Any, ...], make: Callable[[], Any]) -> None:
+        """Keep the lean launch path for later calls with arguments like ``args``; ``make``
+        builds it, the first time only."""
+        key = _cuda.fast_signature(args)
+        if self.nargs != len(args) or key in self._fast:
+            return
+        with self._lock:
+            fast = self._fast[key] = make()
+            if fast.call is not None:
+                self._fast_calls = (*self._fast_calls, fast)[-_FAST_CALLS:]
 
     def kernel(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
         """The compiled kernel for ``key``, built once even when threads ask together."""

@@ -603,7 +603,14 @@ def _rows_kernel(name: str, dtype: str, layout: str, threads: int, k: int) -> An
         return _long_rows_source(name, dtype, threads)
 
     key = ("rows", name, dtype, layout, threads, k)
-    return _cuda.cached_kernel(key, f"cuda_rows_{name}", source)
+    bounds = _LAUNCH_BOUNDS.get((layout, threads, k))
+    return _cuda.cached_kernel(key, f"cuda_rows_{name}", source, bounds)
+
+
+# Registers capped so that 5 blocks of 256 threads share a multiprocessor: 8192^2 float32 on an
+# H200, in units of the device copy, logsumexp 1.04 / softmax 1.65 / log_softmax 1.57 against
+# 1.11 / 1.74 / 1.72 uncapped; 3 blocks gained nothing, 8 lost (benchmarks/rows_launch_bounds.py).
+_LAUNCH_BOUNDS = {("registers", 256, 32): (256, 5)}
 
 
 # Measured on an H100, float32, in one run (benchmarks/rows_variants.py; times in units of the
