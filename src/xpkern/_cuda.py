@@ -163,24 +163,54 @@ _warned: set[str] = set()
 
 # A grid of 16 blocks per SM, each thread striding through the array, beats one thread per
 # element: 2^27 float32 x**2+2x+1 on an H100 took 462 us against 596 us (copy: 368 us),
-# benchmarks/kernel_variants.py.
-_BLOCKS_PER_SM = 16
+# benchmarks/kernel_variants.py. None: chosen by _grid_rule.
+_BLOCKS_PER_SM: int | None = None
+
+
+@cache
+def _sm_count() -> int:
+    try:
+        import cupy
+
+        return int(cupy.cuda.Device().attributes["MultiProcessorCount"])
+    except Exception:  # no CuPy or no device: the simulator or numba's own launch
+        return 132
+
+
+@cache
+def _memory_bandwidth() -> float:
+    """The current device's peak memory bandwidth in bytes/s (0 where unknown)."""
+    try:
+        import cupy
+
+        attributes = cupy.cuda.Device().attributes
+        # kHz x bits, two transfers a clock
+        return 2e3 * attributes["MemoryClockRate"] * attributes["GlobalMemoryBusWidth"] / 8
+    except Exception:  # no CuPy or no device
+        return 0.0
+
+
+# Loads in flight must cover bandwidth x latency (Little's law), so faster memory wants more of
+# them. 2^27 float32 x**2+2x+1 in units of the copy time (benchmarks/unroll_variants.py, one run
+# each): H100 (3.35 TB/s) unrolled 1 / 2 / 4 / 8 with 16 blocks per SM: 1.235 / 1.085 / 1.107 /
+# 1.136; H200 (4.8 TB/s) 1.40 / 1.16 / 1.14 / 1.18, and by 4 with 32 blocks per SM 1.10.
+_FAST_MEMORY = 4e12
+
+
+@cache
+def _grid_rule() -> tuple[int, int]:
+    """(loads in flight per thread, blocks per SM) for the elementwise kernels."""
+    return (4, 32) if _memory_bandwidth() >= _FAST_MEMORY else (2, 16)
 
 
 @cache
 def _max_blocks() -> int:
-    try:
-        import cupy
-
-        sms = int(cupy.cuda.Device().attributes["MultiProcessorCount"])
-    except Exception:  # no CuPy or no device: the simulator or numba's own launch
-        sms = 132
-    return sms * _BLOCKS_PER_SM
+    return _sm_count() * (_BLOCKS_PER_SM or _grid_rule()[1])
 
 
 def multiprocessors() -> int:
     """Streaming multiprocessors of the current device (132 on an H100 SXM)."""
-    return _max_blocks() // _BLOCKS_PER_SM
+    return _sm_count()
 
 
 def _blocks(n: int) -> int:
@@ -401,15 +431,13 @@ def _numba_stream(ctx: Context, x: Any) -> Any:
 
 
 # Each thread keeps UNROLL elements' loads in flight before computing any of them; one load at a
-# time leaves a thread waiting a full memory latency per element. 2^27 float32 x**2+2x+1 on an
-# H100 (benchmarks/unroll_variants.py): 1.235x the copy time unrolled 1, 1.085x by 2, 1.107x
-# by 4, 1.136x by 8.
-UNROLL = 2
+# time leaves a thread waiting a full memory latency per element. None: chosen by _grid_rule.
+UNROLL: int | None = None
 
 
 def _kernel_source(ew: Any, slots: tuple[int, ...], numbers: tuple[str, str],
                    unroll: int | None = None) -> str:  # fmt: skip
-    unroll = unroll or UNROLL
+    unroll = unroll or UNROLL or _grid_rule()[0]
     nargs = ew.nargs
     params = ", ".join(f"a{i}" for i in range(nargs))
     call = ", ".join(f"a{i}[i]" if i in slots else f"a{i}" for i in range(nargs))
