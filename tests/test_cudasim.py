@@ -264,3 +264,28 @@ def test_cdist_cuda_implementation(metric):
     y = np.concatenate([x[:3] * 2.5, rng.standard_normal((4, 7))])  # same directions too
     got = _cdist_cuda(resolve(x), x, y, metric)
     np.testing.assert_allclose(got, _generic_pairs(metric, x, y, None), rtol=1e-9, atol=1e-12)
+
+
+def test_launch_bounds_go_after_the_entry_parameters():
+    ptx = ".version 8.0\n.visible .entry k(\n\t.param .u64 a,\n\t.param .u64 b\n)\n{\n\tret;\n}\n"
+    bounded = _cuda.with_launch_bounds(ptx, 256, 5)
+    head, body = bounded.split("{", 1)
+    assert head.endswith("\t.param .u64 b\n)\n.maxntid 256, 1, 1\n.minnctapersm 5\n\n")
+    assert body == ptx.split("{", 1)[1]
+
+
+@pytest.mark.parametrize("library", ["torch", "cupy"])
+def test_lean_call_source_checks_every_argument(library):
+    # The generated lean call (run on a GPU by tests/test_gpu.py) checks each argument's type,
+    # dtype and layout, and every array's shape against the first; here its text is checked.
+    import types
+
+    ctx = types.SimpleNamespace(backend=types.SimpleNamespace(name=library))
+    x = np.ones(3, dtype=np.float32)
+    source = _cuda._lean_source(ctx, x, np.float32, (x, 2.0, x))
+    compile(source, "<lean call>", "exec")
+    for check in ("type(a0) is not t0", "type(a1) is not t1", "a2.shape != a0.shape",
+                  "a0.dtype != d0", "a2.dtype != d2"):  # fmt: skip
+        assert check in source
+    assert ("a2.requires_grad" in source) == (library == "torch")
+    assert "pack(buffer, 0, " in source and ", a1, " in source  # the scalar by value

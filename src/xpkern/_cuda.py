@@ -536,8 +536,10 @@ class FastCall:
 
     The call is a function generated for this signature (see :func:`_lean_source`), with the
     loops over arguments unrolled and every library function bound once: on a 1K-element
-    input the launch itself costs 5 us, and each attribute lookup, loop or helper call around
-    it adds a fraction of a microsecond to the 11 us that one torch op takes.
+    input the driver launch alone takes 3.8-6 us and one torch op 6.6-11 us (depending on the
+    host), so each attribute lookup, loop or helper call around the launch counts. On an H200
+    host where one torch op took 6.6 us, the lean call took 7.0 us on torch tensors and 7.7 us
+    on CuPy arrays (benchmarks/results/launch-nvidia-h200.md).
     """
 
     def __init__(self, ctx: Context, launcher: _Launcher, dtype: Any, args: Any) -> None:
@@ -714,17 +716,9 @@ def _torch_raw_stream(torch: Any, device: int) -> int:
     return int(torch.cuda.current_stream(device).cuda_stream)
 
 
-@cache
 def cupy_stream_pointer() -> Callable[[], int]:
-    """A function returning CuPy's current stream as a raw handle, the cheapest this CuPy has:
-    the C-level getter where it is exposed (microseconds less than building a Stream)."""
-    import importlib
-
-    for name in ("cupy_backends.cuda.stream", "cupy.cuda.stream"):
-        with contextlib.suppress(ImportError):
-            get = getattr(importlib.import_module(name), "get_current_stream_ptr", None)
-            if callable(get):
-                return get
+    """A function returning CuPy's current stream as a raw handle (CuPy keeps the Stream
+    object per thread, so this costs a fraction of a microsecond)."""
     import cupy
 
     return lambda: int(cupy.cuda.get_current_stream().ptr)

@@ -369,17 +369,18 @@ def _pairs_cuda(ctx: Context, x: Any, y: Any, metric: str, gamma: float, r: int 
     return out
 
 
-# The euclidean family on the GPU: x @ y.T by cuBLAS (float32 FMA, not TF32), then one
-# kernel turning |x|^2 + |y|^2 - 2 x.y into the result in place. Where that difference is
-# under 1/16 of |x|^2 + |y|^2 (nearby points, equal rows, inf or NaN), cancellation could
-# cost digits, so that pair is recomputed from exact differences: the error stays within a
-# few dozen float32 ulps and cdist(x, x) has an exactly zero diagonal. On an H100 this beats
-# the tiled direct kernel, which does twice the arithmetic without tensor-free GEMM's
-# efficiency (benchmarks/results/algorithms-gpu-targets-*.md). It also beats one kernel that
-# accumulates x.y in the direct kernel's register tiles and applies this epilogue before its
-# single write (16384^2 x 64 float32: 3.04 ms with 8 x 8 outputs a thread, 3.98 ms with 4 x 4,
-# against 1.89 ms; torch.cdist 2.66 ms): the matrix pass costs less than cuBLAS's lead over a
-# hand-written SIMT GEMM.
+# The euclidean family on the GPU: x @ y.T (see _cross: float32 on tensor cores in three TF32
+# products, float64 by cuBLAS DGEMM), then one kernel turning |x|^2 + |y|^2 - 2 x.y into the
+# result in place. Where that difference is under 1/16 of |x|^2 + |y|^2 (nearby points, equal
+# rows, inf or NaN), cancellation could cost digits, so that pair is recomputed from exact
+# differences: cdist(x, x) has an exactly zero diagonal and nearby points keep their accuracy.
+# 16384^2 x 64 float32 on an H200: 1.17 ms against 2.22-2.24 ms for torch.cdist (1.9x), 1.76 ms
+# with cuBLAS's SGEMM in place of the split product (benchmarks/algorithms_gpu.py). This beats
+# the tiled direct kernel (4.06 ms), which does twice the arithmetic without a GEMM's
+# efficiency, and, on an H100, one kernel that accumulates x.y in the direct kernel's register
+# tiles and applies this epilogue before its single write (3.04 ms against 1.89 ms for SGEMM
+# and epilogue). Row chunks small enough for the epilogue to find them in L2 did not pay even
+# in device time (benchmarks/results/cdist-chunks-nvidia-h200.md).
 
 _EPILOGUE_SOURCE = """
 import math
@@ -449,7 +450,9 @@ def _cross(ctx: Context, x: Any, y: Any, out: Any) -> None:
     float32 on tensor cores: with ``x = xh + xl`` and ``y = yh + yl`` (the high parts exact in
     TF32), ``x.y = xh.yh + xh.yl + xl.yh`` up to ``xl.yl`` (about 2^-22 |x||y|), which is one
     TF32 product of ``[xh, xh, xl]`` and ``[yh, yl, yh]``, three times as deep. On an H200,
-    16384^2 x 64 took NNN ms against 1.07 ms for cuBLAS's float32 SGEMM.
+    16384^2 x 64 took 0.49-0.51 ms against 1.07 ms for cuBLAS's float32 SGEMM, with a max abs
+    error of 9e-5 on products of up to 40 (SGEMM: a few 1e-6); the distances built from it
+    stay within 1.3e-5 of float64 (benchmarks/results/algorithms-gpu-targets-nvidia-h200.md).
     """
     from . import _cuda
 
@@ -522,7 +525,7 @@ _CUDA_REASON = ("euclidean family: x @ y.T by cuBLAS (float32: three TF32 tensor
 
 # On an H100 (benchmarks/results/nvidia-h100-80gb-hbm3.md) the composed path is faster for
 # small inputs (512 x 256 x 16 float32: 0.12 ms against 0.33 ms) and the kernels from
-# 2048 x 1024 x 64 on (0.29 ms against 1.67 ms; 16384^2 x 64: 1.9 ms, torch.cdist 2.7 ms).
+# 2048 x 1024 x 64 on (0.29 ms against 1.67 ms).
 _CUDA_MIN_WORK = 2**24
 
 
