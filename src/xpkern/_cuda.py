@@ -624,9 +624,7 @@ def _lean_call(ctx: Context, block: _ArgBlock, dtype: Any, args: Any) -> Callabl
         import torch
 
         scope.update(empty=torch.empty, empty_like=torch.empty_like)
-        raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)
-        scope["stream"] = (functools.partial(raw, device) if raw is not None else
-                           lambda: int(torch.cuda.current_stream(device).cuda_stream))  # fmt: skip
+        scope["stream"] = _torch_stream_getter(torch, device)
     else:
         scope["empty"] = cupy.empty
         scope["stream"] = cupy_stream_pointer()
@@ -708,12 +706,17 @@ def _device_index(ctx: Context, x: Any) -> int:
 
 
 def _torch_raw_stream(torch: Any, device: int) -> int:
+    return int(_torch_stream_getter(torch, device)())
+
+
+def _torch_stream_getter(torch: Any, device: int) -> Callable[[], int]:
+    """A function returning torch's current stream on ``device`` as a raw handle."""
     # torch.cuda.current_stream builds a Stream object (about 10 us); the raw handle is the
     # same number for a fraction of that.
     raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)
     if raw is not None:
-        return int(raw(device))
-    return int(torch.cuda.current_stream(device).cuda_stream)
+        return functools.partial(raw, device)
+    return lambda: int(torch.cuda.current_stream(device).cuda_stream)
 
 
 def cupy_stream_pointer() -> Callable[[], int]:

@@ -189,6 +189,8 @@ class Elementwise:
         if self.nargs != len(args) or key in self._fast:
             return
         with self._lock:
+            if key in self._fast:  # another thread built it meanwhile
+                return
             fast = self._fast[key] = make()
             if fast.call is not None:
                 self._fast_calls = (*self._fast_calls, fast)[-_FAST_CALLS:]
