@@ -147,12 +147,12 @@ def test_cdist_float32_nearby_points_and_exact_diagonal(backend, metric):
 
 @pytest.mark.parametrize("metric", [*METRICS, "rbf"])
 def test_large_pair_sets_run_on_every_core(metric, monkeypatch):
-    from xpkern import _cpu_threads
+    from xpkern.engines import numba_cpu
 
     calls = []
-    run = _cpu_threads.run
+    run = numba_cpu.run
     monkeypatch.setattr(
-        _cpu_threads, "run", lambda k, a, parallel: run(k, a, parallel) or calls.append(parallel)
+        numba_cpu, "run", lambda k, a, parallel: run(k, a, parallel) or calls.append(parallel)
     )
     rng = np.random.default_rng(4)
     x, y = rng.standard_normal((300, 8)) + 3.0, rng.standard_normal((200, 8)) + 3.0

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import xpkern
-from xpkern._backends import backend_of, resolve
+from xpkern.backends import backend_of, resolve
 
 
 def test_namespace_of_each_backend(backend):

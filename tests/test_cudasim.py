@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import xpkern
-from xpkern import _cuda, fmath
+from xpkern import fmath
+from xpkern.engines import cuda as engine
+from xpkern.ops.elementwise.cuda import run_on_simulator
 
 from ._grammar import expressions, make_function
 
@@ -29,7 +31,7 @@ def _generic(f, *args):
 def test_seed_example_kernel():
     poly = xpkern.elementwise(lambda x: x**2 + 2 * x + 1)
     x = np.linspace(-3, 3, 257)
-    np.testing.assert_allclose(_cuda.run_on_simulator(poly, x), x**2 + 2 * x + 1)
+    np.testing.assert_allclose(run_on_simulator(poly, x), x**2 + 2 * x + 1)
 
 
 def test_branches_locals_and_scalars():
@@ -39,14 +41,14 @@ def test_branches_locals_and_scalars():
         return fmath.exp(-t) if t > c and not x < y else fmath.minimum(x, 0.5)
 
     x, y = np.random.default_rng(0).standard_normal((2, 40))
-    np.testing.assert_allclose(_cuda.run_on_simulator(f, x, y, 0.1), _generic(f, x, y, 0.1))
+    np.testing.assert_allclose(run_on_simulator(f, x, y, 0.1), _generic(f, x, y, 0.1))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "int64", "int32", "bool"])
 def test_dtypes(dtype):
     f = xpkern.elementwise(lambda a, b: a * b + a)
     x = np.arange(12).astype(dtype)
-    np.testing.assert_array_equal(_cuda.run_on_simulator(f, x, x[::-1].copy()),
+    np.testing.assert_array_equal(run_on_simulator(f, x, x[::-1].copy()),
                                   _generic(f, x, x[::-1].copy()))  # fmt: skip
 
 
@@ -55,7 +57,7 @@ def test_special_values():
     x = np.array([0.0, -1.0, 1.0, np.inf, -np.inf, np.nan, 1e-300])
     with np.errstate(all="ignore"):
         want = _generic(f, x)
-    np.testing.assert_allclose(_cuda.run_on_simulator(f, x), want)
+    np.testing.assert_allclose(run_on_simulator(f, x), want)
 
 
 @settings(max_examples=10, deadline=None)
@@ -66,25 +68,26 @@ def test_random_functions(data):
     values = st.floats(-10, 10) | st.sampled_from([0.0, np.nan, np.inf])
     x = data.draw(hnp.arrays("float64", 7, elements=values), label="x")
     y = data.draw(hnp.arrays("float64", 7, elements=values), label="y")
-    np.testing.assert_allclose(_cuda.run_on_simulator(f, x, y), _generic(f, x, y), rtol=1e-9)
+    np.testing.assert_allclose(run_on_simulator(f, x, y), _generic(f, x, y), rtol=1e-9)
 
 
 def test_engine_status_is_reported():
-    ok, why = _cuda.numba_cuda_status()
+    ok, why = engine.status()
     assert ok, why
 
 
 @pytest.mark.parametrize("m", [1, 3])
 def test_fit_linear_kernel(m):
-    from xpkern._backends import resolve
-    from xpkern.linear_model import _prepare
+    from xpkern.backends import resolve
+    from xpkern.ops.linear_model.core import prepare
+    from xpkern.ops.linear_model.cuda import fit_linear_run
 
     rng = np.random.default_rng(1)
     X = rng.standard_normal((9, 4))
     y = rng.standard_normal((9, m))
     ctx = resolve(X)
-    Xf, Y, W, B = _prepare(ctx, X, y, None, None)
-    w, b, losses = _cuda.fit_linear_run(ctx, Xf, Y, W.copy(), B.copy(), 0.05, 4)
+    Xf, Y, W, B = prepare(ctx, X, y, None, None)
+    w, b, losses = fit_linear_run(ctx, Xf, Y, W.copy(), B.copy(), 0.05, 4)
     want = _generic(lambda X, y: xpkern.fit_linear(X, y, lr=0.05, steps=4), X, y)
     np.testing.assert_allclose(w, want[0], rtol=1e-12)
     np.testing.assert_allclose(b, want[1], rtol=1e-12)
@@ -107,8 +110,8 @@ def _edge_rows(dtype):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", ["logsumexp", "softmax", "log_softmax"])
 def test_row_kernels(name, dtype):
-    from xpkern._backends import resolve
-    from xpkern.special import _rows_run
+    from xpkern.backends import resolve
+    from xpkern.ops.special.cuda import rows_run
 
     x = _edge_rows(dtype)
     cases = [(x, None, None), (x[:, :1].copy(), None, None), (x, "registers", 128),
@@ -117,7 +120,7 @@ def test_row_kernels(name, dtype):
     # (the second block's last row absent); 128 threads take a row one register each.
     for rows, layout, threads in cases:
         with np.errstate(all="ignore"):  # the simulator computes with NumPy scalars
-            got = _rows_run(resolve(rows), rows, name, layout=layout, threads=threads)
+            got = rows_run(resolve(rows), rows, name, layout=layout, threads=threads)
         want = _generic(lambda a: getattr(xpkern, name)(a, axis=-1), rows)
         assert got.dtype == rows.dtype and got.shape == want.shape
         rtol = 1e-5 if dtype == "float32" else 1e-12
@@ -135,8 +138,8 @@ def _generic_pairs(metric, x, y, gamma):
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("metric", ["sqeuclidean", "euclidean", "cityblock", "chebyshev", "rbf"])
 def test_pair_kernel(metric):
-    from xpkern._backends import resolve
-    from xpkern.distance import _pairs_cuda
+    from xpkern.backends import resolve
+    from xpkern.ops.distance.cuda import pairs_tiled
 
     rng = np.random.default_rng(3)
     x = rng.standard_normal((70, 19)).astype(np.float32)
@@ -144,7 +147,7 @@ def test_pair_kernel(metric):
     x[4, 2] = np.nan
     y[1] = x[7]
     with np.errstate(all="ignore"):
-        got = _pairs_cuda(resolve(x), x, y, metric, 0.2, r=2)
+        got = pairs_tiled(resolve(x), x, y, metric, 0.2, r=2)
     want = _generic_pairs(metric, x, y, 0.2)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
@@ -154,28 +157,29 @@ def test_pair_kernel(metric):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_kmeans_kernels(dtype):
-    from xpkern._backends import resolve
-    from xpkern.cluster import _assign_cuda, _update_cuda, _update_generic
+    from xpkern.backends import resolve
+    from xpkern.ops.cluster.core import update_generic
+    from xpkern.ops.cluster.cuda import assign_cuda, update_cuda
 
     rng = np.random.default_rng(4)
     x = rng.standard_normal((1100, 9)).astype(dtype)  # several blocks and tiles
     centers = x[[0, 50, 100, 150]].copy()
     ctx = resolve(x)
-    labels, closest = _assign_cuda(ctx, x, centers)
+    labels, closest = assign_cuda(ctx, x, centers)
     d = ((x[:, None, :].astype(np.float64) - centers[None].astype(np.float64)) ** 2).sum(-1)
     np.testing.assert_array_equal(labels, d.argmin(1))
     np.testing.assert_allclose(closest, d.min(1), rtol=1e-5)
     labels[labels == 3] = 2  # an empty cluster keeps its centre
-    moved = _update_cuda(ctx, x, labels, centers)
-    np.testing.assert_allclose(moved, _update_generic(ctx, x, labels, centers), rtol=1e-5)
+    moved = update_cuda(ctx, x, labels, centers)
+    np.testing.assert_allclose(moved, update_generic(ctx, x, labels, centers), rtol=1e-5)
     np.testing.assert_array_equal(moved[3], centers[3])
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("metric", ["sqeuclidean", "euclidean", "rbf"])
 def test_gemm_pair_kernel_refines_cancelling_pairs(metric):
-    from xpkern._backends import resolve
-    from xpkern.distance import _gemm_cuda
+    from xpkern.backends import resolve
+    from xpkern.ops.distance.cuda import pairs_gemm
 
     rng = np.random.default_rng(5)
     x = (1000.0 + rng.standard_normal((40, 6)) * 1e-3).astype(np.float32)  # all cancel
@@ -184,7 +188,7 @@ def test_gemm_pair_kernel_refines_cancelling_pairs(metric):
     x[5, 2] = np.nan
     y = x[:9].copy()
     want = _generic_pairs(metric, x, y, 0.3)
-    got = _gemm_cuda(resolve(x), x, y, metric, 0.3)
+    got = pairs_gemm(resolve(x), x, y, metric, 0.3)
     np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     if metric != "rbf":
@@ -195,9 +199,8 @@ def test_gemm_pair_kernel_refines_cancelling_pairs(metric):
 def test_split_tf32_product_keeps_float32_accuracy(scale):
     # The simulator's GEMM reads its operands as a TF32 tensor core does (10 mantissa bits):
     # one such product of x and y is 1e-3 off; the three of the split must be float32-close.
-    from xpkern import _cuda
-    from xpkern._backends import resolve
-    from xpkern.distance import _cross
+    from xpkern.backends import resolve
+    from xpkern.ops.distance.cuda import cross
 
     rng = np.random.default_rng(8)
     x, y = (rng.standard_normal((s, 64)).astype(np.float32) * np.float32(scale)
@@ -206,28 +209,31 @@ def test_split_tf32_product_keeps_float32_accuracy(scale):
     want = x.astype(np.float64) @ y.astype(np.float64).T
     bound = 64 * np.finfo(np.float32).eps * float(np.abs(x).max() * np.abs(y).max())
     got = np.empty((300, 200), np.float32)
-    _cross(ctx, x, y, got)
+    cross(ctx, x, y, got)
     assert np.abs(got - want).max() < bound
-    _cuda.gemm_nt(ctx, x, y, got, tf32=True)  # one TF32 product, for contrast
+    engine.gemm_nt(ctx, x, y, got, tf32=True)  # one TF32 product, for contrast
     assert np.abs(got - want).max() > 10 * bound
 
 
 def test_unrolled_elementwise_loop_and_its_remainder():
-    from xpkern._backends import resolve
-    from xpkern.elementwise import literal_types, load_module
+    from xpkern.backends import resolve
+    from xpkern.engines.cuda.compiler import numba_type
+    from xpkern.engines.source import load_module
+    from xpkern.ops.elementwise.cuda import kernel_source
+    from xpkern.ops.elementwise.signature import literal_types
 
     f = xpkern.elementwise(lambda x, y, c: x * y + c)
     x, y = np.random.default_rng(6).standard_normal((2, 301))
     out = np.empty_like(x)
     ctx = resolve(x)
     flat = [out, x, y, 0.5, x.size]
-    source = _cuda._kernel_source(f, (0, 1), literal_types(ctx, (x, y, 0.5)))
+    source = kernel_source(f, (0, 1), literal_types(ctx, (x, y, 0.5)))
     module, _ = load_module(source, "cuda_unroll_test")
-    from numba import cuda
+    from xpkern.engines.cuda.compiler import device_function
 
-    f.finish_module(module, cuda.jit(device=True))
+    f.finish_module(module, device_function())
     # One block of 32 threads: 301 elements run as two unrolled rounds of 128 and a remainder.
-    _cuda._Launcher(module.kernel, [_cuda._numba_type(a) for a in flat]).launch(
+    engine.Launcher(module.kernel, [numba_type(a) for a in flat]).launch(
         ctx, (1,), (32,), flat
     )
     np.testing.assert_allclose(out, x * y + 0.5)
@@ -235,8 +241,8 @@ def test_unrolled_elementwise_loop_and_its_remainder():
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_epilogue_unrolled_columns():
-    from xpkern._backends import resolve
-    from xpkern.distance import _EPILOGUE_SOURCE
+    from xpkern.backends import resolve
+    from xpkern.ops.distance.cuda import EPILOGUE_SOURCE
 
     rng = np.random.default_rng(7)
     x = rng.standard_normal((3, 5)).astype(np.float32)
@@ -244,8 +250,8 @@ def test_epilogue_unrolled_columns():
     y[4] = x[1]  # an exact pair: refined to 0
     g = x @ y.T
     xx, yy = (x * x).sum(1), (y * y).sum(1)
-    source = _EPILOGUE_SOURCE.replace("{dtype}", "float32").replace("{final}", "v")
-    kernel = _cuda.Kernel(source, "cuda_epilogue_test")
+    source = EPILOGUE_SOURCE.replace("{dtype}", "float32").replace("{final}", "v")
+    kernel = engine.Kernel(source, "cuda_epilogue_test")
     kernel(resolve(x), (1, 2), (4,), [g, xx, yy, x, y, np.float32(0.0)])
     with xpkern.config(impl="generic"):
         want = xpkern.cdist(x, y, metric="sqeuclidean")
@@ -256,19 +262,19 @@ def test_epilogue_unrolled_columns():
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("metric", ["cosine", "euclidean", "cityblock"])
 def test_cdist_cuda_implementation(metric):
-    from xpkern._backends import resolve
-    from xpkern.distance import _cdist_cuda
+    from xpkern.backends import resolve
+    from xpkern.ops.distance.cuda import cdist_cuda
 
     rng = np.random.default_rng(8)
     x = rng.standard_normal((20, 7))
     y = np.concatenate([x[:3] * 2.5, rng.standard_normal((4, 7))])  # same directions too
-    got = _cdist_cuda(resolve(x), x, y, metric)
+    got = cdist_cuda(resolve(x), x, y, metric)
     np.testing.assert_allclose(got, _generic_pairs(metric, x, y, None), rtol=1e-9, atol=1e-12)
 
 
 def test_launch_bounds_go_after_the_entry_parameters():
     ptx = ".version 8.0\n.visible .entry k(\n\t.param .u64 a,\n\t.param .u64 b\n)\n{\n\tret;\n}\n"
-    bounded = _cuda.with_launch_bounds(ptx, 256, 5)
+    bounded = engine.with_launch_bounds(ptx, 256, 5)
     head, body = bounded.split("{", 1)
     assert head.endswith("\t.param .u64 b\n)\n.maxntid 256, 1, 1\n.minnctapersm 5\n\n")
     assert body == ptx.split("{", 1)[1]
@@ -280,9 +286,11 @@ def test_lean_call_source_checks_every_argument(library):
     # dtype and layout, and every array's shape against the first; here its text is checked.
     import types
 
+    from xpkern.engines.cuda.lean import lean_source
+
     ctx = types.SimpleNamespace(backend=types.SimpleNamespace(name=library))
     x = np.ones(3, dtype=np.float32)
-    source = _cuda._lean_source(ctx, x, np.float32, (x, 2.0, x))
+    source = lean_source(ctx, x, np.float32, (x, 2.0, x))
     compile(source, "<lean call>", "exec")
     for check in ("type(a0) is not t0", "type(a1) is not t1", "a2.shape != a0.shape",
                   "a0.dtype != d0", "a2.dtype != d2"):  # fmt: skip

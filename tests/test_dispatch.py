@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import xpkern
-from xpkern._backends import resolve
+from xpkern.backends import resolve
 from xpkern._dispatch import Op, public
 
 calls: list[str] = []

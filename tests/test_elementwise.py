@@ -8,7 +8,7 @@ from hypothesis.extra import numpy as hnp
 
 import xpkern
 from xpkern import fmath
-from xpkern._backends import backend_of
+from xpkern.backends import backend_of
 from xpkern.testing import assert_backends_agree, available_cases
 
 from ._grammar import expressions, make_function

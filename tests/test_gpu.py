@@ -182,9 +182,9 @@ def test_cdist_gemm_keeps_float32_accuracy_on_the_callers_stream(library, monkey
     cupy = _cupy()
     monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", True)
     side = torch.cuda.Stream()
-    from xpkern._cuda import _TorchStream
+    from xpkern.engines.cuda.streams import ExternalStream
 
-    with torch.cuda.stream(side), cupy.cuda.Stream.from_external(_TorchStream(side.cuda_stream)):
+    with torch.cuda.stream(side), cupy.cuda.Stream.from_external(ExternalStream(side.cuda_stream)):
         x = torch.randn(3000, 64, device="cuda")
         x.mul_(3.0)
         a = x if library == "torch" else cupy.asarray(x)
@@ -242,12 +242,13 @@ def test_no_device_memory_growth_over_10k_calls():
 def test_torch_cuda_without_cupy(monkeypatch):
     # CuPy absent, torch-CUDA present: kernels are launched by numba-cuda itself, the cuBLAS
     # Gram (which goes through CuPy) steps aside with the reason, and every answer is right.
-    from xpkern import _backends, _cuda
+    from xpkern.backends import Backend
+    from xpkern.engines.cuda import launch
 
-    installed = _backends.Backend.installed
-    monkeypatch.setattr(_backends.Backend, "installed",
+    installed = Backend.installed
+    monkeypatch.setattr(Backend, "installed",
                         lambda self: self.name != "cupy" and installed(self))  # fmt: skip
-    monkeypatch.setattr(_cuda, "_KERNELS", {})  # fresh launchers, built without CuPy
+    monkeypatch.setattr(launch, "_KERNELS", {})  # fresh launchers, built without CuPy
     x = torch.rand(100_000, device="cuda")
     poly = xpkern.elementwise(lambda v: v * 2.0 + 1.0)
     assert xpkern.explain(poly, x).impl == "numba-cuda"

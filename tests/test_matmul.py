@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import xpkern
-from xpkern._backends import backend_of
+from xpkern.backends import backend_of
 from xpkern.testing import assert_backends_agree, available_cases
 
 DTYPES = ["float32", "float64", "int64"]
@@ -197,7 +197,7 @@ def test_non_numeric_inputs_raise_type_error():
 def test_torch_integer_matmul_fallback_is_exact(pair):
     # The stand-in for torch's missing CUDA integer matmul, checked on the CPU.
     torch = pytest.importorskip("torch")
-    from xpkern.linalg import torch_int_matmul
+    from xpkern.ops.linalg import torch_int_matmul
 
     x1, x2 = pair
     assume(x1.dtype.kind == "i" and x2.dtype.kind == "i")

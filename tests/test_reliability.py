@@ -127,11 +127,9 @@ def test_inputs_are_bit_identical_after_the_call(name, backend):
 
 
 def test_without_numba_the_generic_path_answers(monkeypatch):
-    import importlib
+    from xpkern.engines import numba_cpu
 
-    ew_module = importlib.import_module("xpkern.elementwise")
-
-    monkeypatch.setattr(ew_module, "_numba_missing", lambda: "numba is not installed")
+    monkeypatch.setattr(numba_cpu, "missing", lambda: "numba is not installed")
     x = np.linspace(0, 1, 100_000)
     e = xpkern.explain(poly, x)
     assert e.impl == "generic" and "numba is not installed" in str(e)
@@ -141,14 +139,15 @@ def test_without_numba_the_generic_path_answers(monkeypatch):
 def test_a_broken_cuda_engine_is_reported_once(monkeypatch):
     import warnings
 
-    from xpkern import _cuda
+    from xpkern.engines import notice
+    from xpkern.engines.cuda import state as status
 
     monkeypatch.setattr(
-        _cuda, "numba_cuda_status", lambda: (False, "numba-cuda cannot compile here: test")
+        status, "status", lambda: (False, "numba-cuda cannot compile here: test")
     )
-    monkeypatch.setattr(_cuda, "_warned", set())
+    monkeypatch.setattr(notice, "_warned", set())
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        assert _cuda._engine_problem() == "numba-cuda cannot compile here: test"
-        assert _cuda._engine_problem() == "numba-cuda cannot compile here: test"
+        assert status.problem() == "numba-cuda cannot compile here: test"
+        assert status.problem() == "numba-cuda cannot compile here: test"
     assert len([w for w in seen if "fused CUDA kernels are off" in str(w.message)]) == 1

@@ -7,16 +7,16 @@ fused kernel or a backend primitive is faster, it replaces the composed operatio
 """
 
 from . import fmath
-from ._backends import namespace, to_backend
 from ._dispatch import Explanation, config, explain
-from ._translate import UnsupportedFunction
-from .cluster import kmeans
-from .distance import cdist, rbf_kernel
-from .elementwise import Elementwise, elementwise, polyval
-from .linalg import matmul
-from .linear_model import fit_linear, predict_linear
-from .special import log_softmax, logsumexp, softmax
-from .stats import mean_var
+from .backends import namespace, to_backend
+from .ops.cluster import kmeans
+from .ops.distance import cdist, rbf_kernel
+from .ops.elementwise import Elementwise, UnsupportedFunction, elementwise
+from .ops.linalg import matmul
+from .ops.linear_model import fit_linear, predict_linear
+from .ops.polyval import polyval
+from .ops.special import log_softmax, logsumexp, softmax
+from .ops.stats import mean_var
 
 __version__ = "0.1.0"
 

@@ -1,13 +1,30 @@
-"""Argument checks shared by the ops: axes, dtypes, shapes (ValueError/TypeError naming them)."""
+"""Argument checks shared by the ops (axes, dtypes: a ValueError/TypeError naming them), and
+every "why not" reason more than one implementation gives (grad, device, dtype, layout)."""
 
 from __future__ import annotations
 
 import contextlib
 import operator
-from functools import lru_cache
 from typing import Any
 
-from ._backends import Context
+from .backends import Context, dtype_name
+
+__all__ = [
+    "GRAD",
+    "axes",
+    "dtype_name",
+    "floating",
+    "host_float_kernel",
+    "needs_grad",
+    "not_contiguous",
+    "not_float",
+    "not_on_cuda",
+    "not_on_host",
+    "quiet",
+]
+
+GRAD = "an input requires grad: the generic path keeps autograd working"
+FLOATS = ("float32", "float64")
 
 
 def axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
@@ -31,21 +48,42 @@ def axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
-@lru_cache(maxsize=256)
-def dtype_name(dtype: Any) -> str:
-    """``"float32"`` for NumPy's, torch's or CuPy's float32 alike."""
-    return str(dtype).rpartition(".")[2]
+def needs_grad(*arrays: Any) -> str | None:
+    """:data:`GRAD` if any of ``arrays`` requires grad, else None."""
+    return GRAD if any(getattr(a, "requires_grad", False) for a in arrays) else None
+
+
+def not_on_host(ctx: Context) -> str | None:
+    """Why a Numba CPU kernel cannot read these arrays' memory, or None."""
+    if ctx.backend.name not in ("numpy", "torch") or ctx.device_type != "cpu":
+        return f"needs NumPy arrays or CPU tensors, got {ctx.backend.name} on {ctx.device_type}"
+    return None
+
+
+def not_on_cuda(ctx: Context) -> str | None:
+    """Why a CUDA kernel cannot read these arrays' memory, or None."""
+    if ctx.backend.name not in ("cupy", "torch") or ctx.device_type != "cuda":
+        return f"needs CuPy arrays or CUDA tensors, got {ctx.backend.name} on {ctx.device_type}"
+    return None
+
+
+def not_float(*arrays: Any) -> str | None:
+    """Why a kernel over float32/float64 data cannot take these arrays, or None."""
+    if any(dtype_name(a.dtype) not in FLOATS for a in arrays):
+        return "the kernel takes float32/float64 data"
+    return None
+
+
+def not_contiguous(ctx: Context, *arrays: Any) -> str | None:
+    """Why a kernel that indexes C-contiguous memory cannot take these arrays, or None."""
+    if not all(ctx.backend.contiguous(a) for a in arrays):
+        return "the kernel needs C-contiguous inputs"
+    return None
 
 
 def host_float_kernel(ctx: Context, *arrays: Any) -> str | None:
     """Why a Numba CPU kernel over float32/float64 arrays cannot take these, or None."""
-    if ctx.backend.name not in ("numpy", "torch") or ctx.device_type != "cpu":
-        return f"needs NumPy arrays or CPU tensors, got {ctx.backend.name} on {ctx.device_type}"
-    if any(getattr(a, "requires_grad", False) for a in arrays):
-        return "an input requires grad: the generic path keeps autograd working"
-    if any(dtype_name(a.dtype) not in ("float32", "float64") for a in arrays):
-        return "the kernel takes float32/float64 data"
-    return None
+    return not_on_host(ctx) or needs_grad(*arrays) or not_float(*arrays)
 
 
 def floating(ctx: Context, x: Any, name: str, op: str) -> Any:

@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._backends import Context
+from .backends import Context
 
-__all__ = ["Choice", "Explanation", "Impl", "Op", "config", "explain", "public"]
+__all__ = ["Choice", "Explanation", "Impl", "Op", "config", "declare", "explain", "public"]
 
 Check = Callable[..., "str | None"]
 
@@ -96,6 +96,12 @@ class Explanation:
 
 # Every implementation name any op registered: config refuses others, which are typos.
 _NAMES: set[str] = set()
+
+
+def declare(*names: str) -> None:
+    """Make implementation names known to :func:`config` before any op registers them (an
+    op made at run time, such as each ``@elementwise`` function's, registers late)."""
+    _NAMES.update(names)
 
 
 class _Explained(Exception):

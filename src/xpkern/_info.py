@@ -6,7 +6,7 @@ import importlib.metadata
 import platform
 from typing import Any
 
-from ._backends import BACKENDS
+from .backends import BACKENDS
 
 __all__ = ["engines", "info"]
 
@@ -68,11 +68,11 @@ def _cublas() -> tuple[bool, str]:
 
 def engines() -> dict[str, tuple[bool, str]]:
     """Each fused engine's availability, with the reason when it is unavailable."""
-    from . import _cuda
+    from .engines import cuda
 
     return {
         "numba CPU": _numba_cpu(),
-        "numba-cuda": _cuda.numba_cuda_status(),
+        "CUDA kernels": cuda.status(),
         "cuBLAS syrk": _cublas(),
     }
 

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 
 from ._dispatch import config, explain
-from .elementwise import elementwise
-from .linalg import matmul
-from .linear_model import fit_linear
+from .ops.elementwise import elementwise
+from .ops.linalg import matmul
+from .ops.linear_model import fit_linear
 from .testing._cases import BackendCase, available_cases
 
 __all__ = ["Row", "format_rows", "run_tour"]

@@ -20,7 +20,7 @@ import math
 from functools import lru_cache
 from typing import Any
 
-from ._backends import _namespace, backend_of
+from .backends import array_namespace, backend_of
 
 __all__ = [
     "abs", "arccos", "arcsin", "arctan", "arctan2", "ceil", "copysign", "cos", "cosh", "e",
@@ -41,7 +41,7 @@ def _ns(*args: Any) -> Any:
     # Inside an elementwise function the inputs were checked already: take the first array's.
     for a in args:
         if backend_of(a) is not None:
-            return _namespace(a)
+            return array_namespace(a)
     return None
 
 

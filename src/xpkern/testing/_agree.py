@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from .._backends import _device, backend_of
 from .._dispatch import GENERIC, config, probe
+from ..backends import array_device, backend_of
 from ._cases import BackendCase, available_cases
 
 __all__ = ["Checked", "assert_backends_agree", "default_rtol"]
@@ -78,8 +78,8 @@ def _check_placement(out: Any, case: BackendCase, args: Sequence[Any], where: st
         f"{where}: result is {type(out).__name__}, expected a {case.library.name} array"
     )
     if arrays:
-        assert _device(out) == _device(arrays[0]), (
-            f"{where}: result on {_device(out)}, inputs on {_device(arrays[0])}"
+        assert array_device(out) == array_device(arrays[0]), (
+            f"{where}: result on {array_device(out)}, inputs on {array_device(arrays[0])}"
         )
 
 

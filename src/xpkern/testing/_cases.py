@@ -8,7 +8,7 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
-from .._backends import BACKENDS, Backend, backend_of, namespace, to_backend
+from ..backends import BACKENDS, Backend, backend_of, namespace, to_backend
 
 __all__ = ["BackendCase", "available_cases"]
 

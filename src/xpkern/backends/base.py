@@ -1,0 +1,114 @@
+"""What every array library shares: the :class:`Backend` protocol and its defaults.
+
+A backend file (``backends/<library>.py``) defines one subclass and one instance of it; the
+registry in ``backends/__init__.py`` lists the instances. Nothing here imports an array library:
+each method imports its own the first time an array of that library reaches it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from types import ModuleType
+from typing import Any
+
+__all__ = ["Backend", "dtype_name"]
+
+
+@lru_cache(maxsize=256)
+def dtype_name(dtype: Any) -> str:
+    """``"float32"`` for NumPy's, torch's or CuPy's float32 alike."""
+    return str(dtype).rpartition(".")[2]
+
+
+@dataclass(frozen=True)
+class Backend:
+    """An array library xpkern knows by name.
+
+    Parameters
+    ----------
+    name : str
+        The name used in messages and in :func:`xpkern.to_backend`.
+    module : str
+        The top-level module that defines the array type.
+    extra : str or None
+        The ``pip install "xpkern[extra]"`` that brings it, if any.
+    modules : tuple of str
+        Further top-level modules whose types belong to this library (``jaxlib`` for JAX).
+    """
+
+    name: str
+    module: str
+    extra: str | None = None
+    modules: tuple[str, ...] = ()
+
+    def installed(self) -> bool:
+        """Whether the library can be imported (without importing it)."""
+        if self.module in sys.modules:
+            return True
+        return importlib.util.find_spec(self.module) is not None
+
+    def load(self) -> ModuleType:
+        """Import the library, or raise an ImportError naming the extra that provides it."""
+        try:
+            return importlib.import_module(self.module)
+        except ImportError as exc:
+            hint = f' (pip install "xpkern[{self.extra}]")' if self.extra else ""
+            raise ImportError(f"xpkern needs {self.module} for this{hint}") from exc
+
+    # -- where an array lives, and the host ---------------------------------------------------
+    def device_type(self, x: Any) -> str:
+        """``"cpu"`` or ``"cuda"`` (or the library's own word) for where ``x`` lives."""
+        return "cpu"
+
+    def chunk_meta(self, x: Any) -> Any:
+        """For a lazy array of chunks, an empty array of its chunks' library; else None."""
+        return None
+
+    def host_view(self, a: Any) -> Any:
+        """A host array of this library as a zero-copy NumPy view (NumPy: unchanged)."""
+        return a
+
+    def from_host(self, a: Any) -> Any:
+        """A NumPy result as an array of this library, sharing its memory where it can."""
+        return a
+
+    def to_numpy(self, x: Any) -> Any:
+        """``x`` copied (or viewed) as a NumPy array on the host: an explicit transfer."""
+        import numpy as np
+
+        try:
+            return np.from_dlpack(x)
+        except (TypeError, BufferError, RuntimeError, AttributeError):
+            return np.asarray(x)
+
+    def convert(self, x: Any, source: Backend | None, device: Any) -> Any:
+        """``x`` of library ``source`` as an array of this library (``to_backend``)."""
+        module = self.load()
+        host = source.to_numpy(x) if source is not None else x
+        return module.asarray(host) if device is None else module.asarray(host, device=device)
+
+    # -- what the CUDA engine needs of a GPU library (torch and CuPy) ---------------------------
+    def pointer(self, a: Any) -> int:
+        """The device address of ``a``'s first element."""
+        raise TypeError(f"{self.name} arrays have no device pointer xpkern can use")
+
+    def contiguous(self, a: Any) -> bool:
+        """Whether ``a`` is C-contiguous."""
+        return bool(getattr(getattr(a, "flags", None), "c_contiguous", False))
+
+    def empty(self, shape: Any, dtype: Any, like: Any) -> Any:
+        """An uninitialised array on ``like``'s device."""
+        return like.__array_namespace__().empty(shape, dtype=dtype)
+
+    def device_index(self, x: Any) -> int:
+        """The CUDA device ordinal of ``x``."""
+        raise TypeError(f"{self.name} arrays do not live on a CUDA device")
+
+    def stream_getter(self, device: int) -> Any:
+        """A function returning the library's current CUDA stream on ``device`` as a raw
+        handle (an int), cheap enough to call on every launch."""
+        raise TypeError(f"{self.name} has no CUDA streams")

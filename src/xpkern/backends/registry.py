@@ -1,0 +1,53 @@
+"""The registry of array libraries, and which one an array belongs to.
+
+Detection never imports an array library: a library the user has not imported cannot have
+produced the arrays we are given, so looking at ``type(x).__module__`` is enough, and the answer
+is cached per type. Adding a library is one file in this folder and one line below.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from . import cupy, dask, jax, numpy, strict, torch
+from .base import Backend
+
+__all__ = ["BACKENDS", "backend_of", "device_type", "installed_backends"]
+
+# One line per library, in the order tests and reports list them.
+_LIBRARIES = (numpy, torch, cupy, dask, jax, strict)
+BACKENDS: dict[str, Backend] = {lib.BACKEND.name: lib.BACKEND for lib in _LIBRARIES}
+_BY_MODULE = {m: b for b in BACKENDS.values() for m in (b.module, *b.modules)}
+
+
+@lru_cache(maxsize=256)
+def _backend_of_type(cls: Any) -> Backend | None:
+    for klass in cls.__mro__:
+        top = klass.__module__.partition(".")[0]
+        if top in _BY_MODULE:
+            return _BY_MODULE[top]
+    if hasattr(cls, "__array_namespace__"):
+        top = cls.__module__.partition(".")[0]
+        return Backend(top, top)
+    return None
+
+
+def backend_of(x: object) -> Backend | None:
+    """The :class:`Backend` of an array, or None for Python scalars, lists and other objects."""
+    backend = _backend_of_type(type(x))
+    if backend is numpy.BACKEND and not hasattr(x, "dtype"):
+        return None  # a numpy type object or similar, not an array
+    return backend
+
+
+def installed_backends() -> list[Backend]:
+    """The known array libraries that are importable in this environment."""
+    return [b for b in BACKENDS.values() if b.installed()]
+
+
+def device_type(x: Any) -> str:
+    """``"cpu"`` or ``"cuda"`` (or the library's own word) for where ``x`` lives."""
+    backend = backend_of(x) or numpy.BACKEND
+    meta = backend.chunk_meta(x)
+    return device_type(meta) if meta is not None else backend.device_type(x)

@@ -1,0 +1,67 @@
+"""PyTorch tensors, on the CPU (zero-copy NumPy views) and on CUDA devices."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from .base import Backend
+
+__all__ = ["BACKEND"]
+
+
+class Torch(Backend):
+    def device_type(self, x: Any) -> str:
+        return str(x.device.type)
+
+    def host_view(self, a: Any) -> Any:
+        # A NumPy view of a CPU tensor that needs no grad: the same memory, no copy.
+        return a.resolve_conj().resolve_neg().numpy()
+
+    def from_host(self, a: Any) -> Any:
+        import torch
+
+        return torch.from_numpy(a)
+
+    def to_numpy(self, x: Any) -> Any:
+        if x.requires_grad:
+            raise ValueError("the tensor requires grad; call .detach() before converting it")
+        return x.cpu().resolve_conj().resolve_neg().numpy()
+
+    def convert(self, x: Any, source: Backend | None, device: Any) -> Any:
+        torch = self.load()
+        if source is self:
+            return x if device is None else x.to(device)
+        if source is not None and source.name != "numpy" and source.device_type(x) != "cpu":
+            out = torch.from_dlpack(x)  # device to device, no host copy
+        else:
+            host = source.to_numpy(x) if source is not None else x
+            out = torch.from_numpy(host if host.flags.writeable else host.copy())
+        return out if device is None else out.to(device)
+
+    def pointer(self, a: Any) -> int:
+        return int(a.data_ptr())
+
+    def contiguous(self, a: Any) -> bool:
+        return bool(a.is_contiguous())
+
+    def empty(self, shape: Any, dtype: Any, like: Any) -> Any:
+        import torch
+
+        return torch.empty(shape, dtype=dtype, device=like.device)
+
+    def device_index(self, x: Any) -> int:
+        return int(x.device.index or 0)
+
+    def stream_getter(self, device: int) -> Any:
+        import torch
+
+        # torch.cuda.current_stream builds a Stream object (about 10 us); the raw handle is the
+        # same number for a fraction of that.
+        raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)
+        if raw is not None:
+            return functools.partial(raw, device)
+        return lambda: int(torch.cuda.current_stream(device).cuda_stream)
+
+
+BACKEND = Torch("torch", "torch", "torch")

@@ -1,0 +1,125 @@
+"""``cdist`` and ``rbf_kernel`` on the CPU: one Numba loop over the pairs.
+
+benchmarks/results/algorithms-cpu-cpu2.md (2 cores, float32): one Numba loop over the pairs
+computes each distance exactly (differences, no expansion, no n x m x d block); with the
+feature sums vectorised it takes 9.5 ms for 2048x1024x64 against 136 ms for the blocked
+generic path and 41 ms for SciPy (512x256x16: 0.60 vs 8.1 vs 0.82 ms). torch.cdist is
+faster still (2.2 ms) through the |x|^2 + |y|^2 - 2xy expansion, which loses accuracy for
+nearby points. Below about 4096 multiply-adds the call overhead dominates.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from ..._checks import host_float_kernel
+from ...backends import Context
+from ...engines import numba_cpu
+from .core import METRICS, cdist_op, rbf_op
+
+_CPU_MIN_WORK = 4096
+_CODES = {name: i for i, name in enumerate(METRICS)}
+
+
+def _cpu_supports(ctx: Context, x: Any, y: Any, *rest: Any) -> str | None:
+    return host_float_kernel(ctx, x, y)
+
+
+def _cpu_wins(ctx: Context, x: Any, y: Any, *rest: Any) -> str | None:
+    work = x.shape[0] * y.shape[0] * x.shape[1]
+    return None if work >= _CPU_MIN_WORK else f"{work} multiply-adds: too few to pay the call"
+
+
+def _run_cpu(ctx: Context, x: Any, y: Any, code: int, gamma: float) -> Any:
+    import numpy as np
+
+    xs, ys = (np.ascontiguousarray(ctx.host_view(a)) for a in (x, y))
+    out = np.empty((xs.shape[0], ys.shape[0]), dtype=xs.dtype)
+    parallel = _cpu_parallel(xs.shape[0] * ys.shape[0] * xs.shape[1])
+    numba_cpu.run(_pairs_kernel(parallel), [xs, ys, code, gamma, out], parallel)
+    return ctx.from_host(out)
+
+
+# The pairs loop over every core from 2^16 multiply-adds: on 2 cores, serial / parallel = 1.42
+# (64 x 64 x 16 sqeuclidean), 1.72 (rbf), 1.9-2.0 from 2^20 on (2048 x 1024 x 64: 8.6 ms
+# against 17.3). Not inside Dask tasks or forked children (see engines.numba_cpu).
+_CPU_PARALLEL_WORK = 2**16
+
+
+def _cpu_parallel(work: int) -> bool:
+    return numba_cpu.parallel(work, _CPU_PARALLEL_WORK)
+
+
+@cdist_op.register(
+    "numba-cpu",
+    reason="one Numba loop over the pairs: no n x m x d temporary",
+    supports=_cpu_supports,
+    wins=_cpu_wins,
+)
+def _cdist_cpu(ctx: Context, x: Any, y: Any, metric: str) -> Any:
+    return _run_cpu(ctx, x, y, _CODES[metric], 0.0)
+
+
+@rbf_op.register(
+    "numba-cpu",
+    reason="one Numba loop over the pairs with the exp fused in",
+    supports=_cpu_supports,
+    wins=_cpu_wins,
+)
+def _rbf_cpu(ctx: Context, x: Any, y: Any, gamma: float) -> Any:
+    return _run_cpu(ctx, x, y, len(METRICS), gamma)
+
+
+@functools.cache
+def _pairs_kernel(parallel: bool) -> Any:
+    import numba
+    import numpy as np
+
+    def pairs(x: Any, y: Any, code: int, gamma: float, out: Any) -> None:
+        n, d = x.shape
+        m = y.shape[0]
+        zero = x.dtype.type(0)
+        for i in numba.prange(n):
+            for j in range(m):
+                acc = zero
+                if code == 2:  # cityblock
+                    for k in range(d):
+                        acc += abs(x[i, k] - y[j, k])
+                elif code == 4:  # chebyshev
+                    for k in range(d):
+                        acc = max(acc, abs(x[i, k] - y[j, k]))
+                elif code == 3:  # cosine, as |x/|x| - y/|y||^2 / 2 (see core.cosine)
+                    xx = zero
+                    yy = zero
+                    for k in range(d):
+                        xx += x[i, k] * x[i, k]
+                        yy += y[j, k] * y[j, k]
+                    nx = np.sqrt(xx)
+                    ny = np.sqrt(yy)
+                    for k in range(d):
+                        t = x[i, k] / nx - y[j, k] / ny
+                        acc += t * t
+                    # Clipped to [0, 2] by comparisons, which leave NaN (an inf or NaN
+                    # feature) as it is; min/max here would turn it into a bound.
+                    acc = acc / 2.0
+                    if acc < 0.0:
+                        acc = zero
+                    elif acc > 2.0:
+                        acc = 2.0
+                    if xx == 0.0 or yy == 0.0:
+                        acc = np.nan
+                else:
+                    for k in range(d):
+                        t = x[i, k] - y[j, k]
+                        acc += t * t
+                    if code == 1:
+                        acc = np.sqrt(acc)
+                    elif code == 5:
+                        acc = np.exp(-gamma * acc)
+                out[i, j] = acc
+
+    # reassoc lets LLVM vectorise the sums over features (10x here); NaN and inf keep their
+    # IEEE meaning since no finite-math flag is given.
+    return numba_cpu.jit(pairs, parallel, error_model="numpy",
+                            fastmath={"reassoc", "contract"})  # fmt: skip

@@ -1,0 +1,172 @@
+"""``logsumexp``, ``softmax`` and ``log_softmax`` on the GPU: each row read once by one warp
+or block and kept on chip (registers or shared memory), written once."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+from ..._checks import dtype_name, not_contiguous
+from ...backends import Context
+from ...engines import cuda as engine
+from .core import log_softmax_op, logsumexp_op, softmax_op
+from .rows_registers import reg_source
+from .rows_source import STASH_BYTES, THREADS, long_rows_source, stash_source
+
+__all__ = ["LAUNCH_BOUNDS", "REG_MAX", "ptx_cases", "registers", "rows_kernel", "rows_layout",
+           "rows_run"]  # fmt: skip
+
+REG_MAX = {"float32": 32, "float64": 16}  # registers a thread gives to its share of a row
+
+
+def rows_kernel(name: str, dtype: str, layout: str, threads: int, k: int) -> Any:
+    def source() -> str:
+        if layout == "registers":
+            return reg_source(name, dtype, threads, k)
+        if layout == "shared":
+            return stash_source(name, dtype, threads)
+        return long_rows_source(name, dtype, threads)
+
+    key = ("rows", name, dtype, layout, threads, k)
+    bounds = LAUNCH_BOUNDS.get((layout, threads, k))
+    return engine.cached_kernel(key, f"cuda_rows_{name}", source, bounds)
+
+
+# Registers capped so that 5 blocks of 256 threads share a multiprocessor: 8192^2 float32 on an
+# H200, in units of the device copy, logsumexp 1.04 / softmax 1.65 / log_softmax 1.57 against
+# 1.11 / 1.74 / 1.72 uncapped; 3 blocks gained nothing, 8 lost (benchmarks/rows_launch_bounds.py).
+LAUNCH_BOUNDS = {("registers", 256, 32): (256, 5)}
+
+
+# Measured on an H100, float32, in one run (benchmarks/rows_variants.py; times in units of the
+# device copy of the input):
+# - 2^20 x 128: a warp a row beats a block a row, 1.21 / 1.30 / 1.51 (logsumexp / softmax /
+#   log_softmax) against 3.2 / 2.9 / 3.6 in registers of 128 threads and 4.8-6.1 in shared;
+# - 65536 x 1024: 128 threads, 8 registers each: 0.99 / 1.38 / 1.70 against 1.19 / 1.80 / 1.75
+#   for the row in shared memory;
+# - 16384 x 2048: the row in shared memory, 0.97 / 1.63 / 1.53, against 0.96 / 3.4 / 2.1 with 16
+#   registers of 128 threads and 1.06 / 1.82 / 2.02 with 8 of 256;
+# - 8192 x 8192: 256 threads, 32 registers each, 0.80 / 1.28 / 1.27 against 0.94 / 1.53 / 1.52
+#   in shared memory (softmax computing each exp twice; keeping them took 1.56).
+# Sizes between these take the layout of the measured size above them; float64 rows take
+# registers only up to 1024 elements, where 8 registers a thread hold them.
+def rows_layout(n: int, dtype: str) -> tuple[str, int]:
+    """Where a row of ``n`` elements waits between reading and writing, and how many threads
+    share it."""
+    if n <= 32 * 8:
+        return "registers", 32
+    if n <= 128 * 8:
+        return "registers", 128
+    if dtype == "float32" and 4096 < n <= 256 * REG_MAX[dtype]:
+        return "registers", 256
+    itemsize = 4 if dtype == "float32" else 8
+    return ("shared" if n * itemsize <= STASH_BYTES else "global"), THREADS
+
+
+def registers(n: int, threads: int) -> int:
+    """Registers per thread for a row of ``n``: a power of two, so few kernels serve all n."""
+    need = -(-n // threads)
+    return 1 << (need - 1).bit_length()
+
+
+def _rows_supports(ctx: Context, x: Any, axes: tuple[int, ...], *rest: Any) -> str | None:
+    blocked = engine.kernel_supports(ctx, x)
+    if blocked:
+        return blocked
+    if axes != (x.ndim - 1,) or x.ndim == 0:
+        return "the kernel reduces the last axis only"
+    blocked = not_contiguous(ctx, x)
+    if blocked:
+        return blocked
+    if math.prod(x.shape) == 0:
+        return "an empty array"
+    return None
+
+
+def rows_run(ctx: Context, x: Any, name: str, layout: str | None = None,
+              threads: int | None = None) -> Any:  # fmt: skip
+    """``name`` along the last axis of ``x``; ``layout`` and ``threads`` override the rule."""
+    n = int(x.shape[-1])
+    rows = x.reshape(-1, n)
+    width = 1 if name == "logsumexp" else n
+    out = engine.empty(ctx, (int(rows.shape[0]), width), x.dtype, x)
+    dtype = dtype_name(x.dtype)
+    chosen, default_threads = rows_layout(n, dtype)
+    layout = layout or chosen
+    threads = threads or (default_threads if layout == chosen else THREADS)
+    if layout == "registers" and threads != 32 and threads % THREADS:
+        raise ValueError(f"a row in registers takes one warp or whole blocks, not {threads}")
+    k = registers(n, threads) if layout == "registers" else 0
+    shared = n * (4 if dtype == "float32" else 8) if layout == "shared" else 0
+    block = max(threads, THREADS) if layout == "registers" else threads
+    per_block = block // threads  # rows a block takes at once
+    grid = min(-(-int(rows.shape[0]) // per_block), 2**20)
+    kernel = rows_kernel(name, dtype, layout, threads, k)
+    kernel(ctx, (grid,), (block,), [rows, out], shared=shared)
+    return out.reshape(tuple(x.shape[:-1]) + ((n,) if name != "logsumexp" else ()))
+
+
+_CUDA_REASON = "each row read once by one CUDA warp or block and kept on chip: no temporaries"
+
+
+def _lse_rows_supports(ctx: Context, x: Any, axes: Any, keepdims: bool, b: Any) -> str | None:
+    return _rows_supports(ctx, x, axes) or ("weights b take the generic path" if b is not None
+                                            else None)  # fmt: skip
+
+
+@logsumexp_op.register("numba-cuda", reason=_CUDA_REASON, supports=_lse_rows_supports)
+def _logsumexp_cuda(ctx: Context, x: Any, axes: tuple[int, ...], keepdims: bool, b: Any) -> Any:
+    out = rows_run(ctx, x, "logsumexp")
+    return out[..., None] if keepdims else out
+
+
+# On an H100 (benchmarks/results/nvidia-h100-80gb-hbm3.md) the kernel's launch from Python
+# costs more than torch's few composed ops for small inputs: softmax of 4096 x 64 float32 took
+# 0.147 ms fused against 0.106 ms composed, while 8192 x 8192 took 0.23 ms against 0.84 ms.
+# logsumexp's composed form is slower (0.13 ms fused against 0.21 ms at 512 x 16): no limit.
+_ROWS_MIN_SIZE = 2**20
+
+
+def _rows_wins(ctx: Context, x: Any, *rest: Any) -> str | None:
+    size = math.prod(x.shape)
+    if size >= _ROWS_MIN_SIZE:
+        return None
+    return f"{size} elements: the composed ops are faster below {_ROWS_MIN_SIZE}"
+
+
+@softmax_op.register("numba-cuda", reason=_CUDA_REASON, supports=_rows_supports, wins=_rows_wins)
+def _softmax_cuda(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
+    return rows_run(ctx, x, "softmax")
+
+
+@log_softmax_op.register(
+    "numba-cuda", reason=_CUDA_REASON, supports=_rows_supports, wins=_rows_wins
+)
+def _log_softmax_cuda(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
+    return rows_run(ctx, x, "log_softmax")
+
+
+def ptx_cases() -> Iterator[tuple[str, Any, list[Any], bool]]:
+    """(label, kernel function, argument types, raw) of every row kernel :func:`rows_run`
+    can choose: each op, dtype and layout, and each register count a layout takes."""
+    from ...engines.cuda.compiler import array_type
+
+    seen = set()
+    for dtype in ("float32", "float64"):
+        for n in (1, 32, 33, 256, 257, 1024, 1025, 4097, 8192, 6144, 1 << 14, 1 << 16):
+            layout, threads = rows_layout(n, dtype)
+            k = registers(n, threads) if layout == "registers" else 0
+            for name in ("logsumexp", "softmax", "log_softmax"):
+                key = (name, dtype, layout, threads, k)
+                if key in seen:
+                    continue
+                seen.add(key)
+                kernel = rows_kernel(name, dtype, layout, threads, k)
+                types_ = [array_type(dtype, 2)] * 2
+                yield (
+                    f"{name} {dtype} {layout} {threads}x{k}",
+                    kernel.module().kernel,
+                    types_,
+                    False,
+                )

@@ -1,0 +1,77 @@
+"""``mean_var``: mean and variance in one call, accurate for data far from zero."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ... import _checks
+from ..._dispatch import Op, public
+from ...backends import Context, resolve
+
+__all__ = ["mean_var"]
+
+
+def _mean_var_generic(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
+                      keepdims: bool) -> tuple[Any, Any]:  # fmt: skip
+    # Two passes: the mean, then the squares of the deviations from it. Unlike
+    # E[x^2] - E[x]^2, this keeps its accuracy for 1e8 + small noise.
+    xp = ctx.xp
+    count = math.prod(x.shape[a] for a in axes)
+    mean = xp.sum(x, axis=axes, keepdims=True) / count if count else xp.full(
+        tuple(1 if i in axes else n for i, n in enumerate(x.shape)), math.nan, dtype=x.dtype,
+        device=ctx.device)  # fmt: skip
+    dev = x - mean
+    denom = count - correction
+    var = xp.sum(dev * dev, axis=axes, keepdims=True) / denom if denom > 0 else (
+        xp.full(mean.shape, math.nan, dtype=x.dtype, device=ctx.device)
+    )  # fmt: skip
+    if not keepdims and axes:
+        mean, var = xp.squeeze(mean, axis=axes), xp.squeeze(var, axis=axes)
+    return mean, var
+
+
+_mean_var = Op("mean_var", _mean_var_generic)
+
+
+@public(_mean_var)
+def mean_var(
+    x: Any, /, *, axis: Any = None, correction: float = 0, keepdims: bool = False
+) -> tuple[Any, Any]:
+    """Mean and variance of ``x`` along ``axis``.
+
+    Parameters
+    ----------
+    x : array
+        Input; integers are promoted to the default float.
+    axis : int or tuple of int, optional
+        Axes to reduce; all by default.
+    correction : float
+        Degrees of freedom subtracted from the count (0: population variance, 1: sample).
+    keepdims : bool
+        Keep the reduced axes with length 1.
+
+    Returns
+    -------
+    mean, var : array
+        NaN where fewer than ``correction`` values are reduced, as in NumPy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xpkern
+    >>> m, v = xpkern.mean_var(np.array([1e8 + 1, 1e8 + 2, 1e8 + 3]), correction=1)
+    >>> float(m), float(v)
+    (100000002.0, 1.0)
+    """
+    if (
+        isinstance(correction, bool)
+        or not isinstance(correction, int | float)
+        or not (math.isfinite(correction) and correction >= 0)
+    ):
+        raise ValueError(f"mean_var: correction must be a finite number >= 0, got {correction!r}")
+    ctx = resolve(x)
+    x = _checks.floating(ctx, ctx.asarray(x), "x", "mean_var")
+    axes = _checks.axes(axis, x.ndim, "mean_var")
+    with _checks.quiet(ctx):
+        return _mean_var(ctx, x, axes, float(correction), bool(keepdims))
