@@ -13,6 +13,7 @@ nox.options.sessions = [
     "tests-cudasim",
     "tests-jax",
     "tests-dask",
+    "ptx",
     "docs",
 ]
 nox.options.reuse_existing_virtualenvs = True
@@ -64,6 +65,18 @@ def tests_dask(session: nox.Session) -> None:
     """The suite on Dask arrays, and a real dask.distributed LocalCluster (tests/test_dask.py)."""
     session.install("-e", ".[test,dask]")
     _pytest(session, "dask", "tests")
+
+
+@nox.session(python="3.12")
+def ptx(session: nox.Session) -> None:
+    """Every CUDA kernel xpkern generates, compiled to PTX on the CPU (no GPU needed) by
+    numba-cuda with the newest NumPy, so that a compiler that stops working with NumPy fails
+    here rather than turning the fused CUDA kernels off on users' GPU machines."""
+    session.install("-e", ".[test]", "numba-cuda[cu13]")
+    session.install("--upgrade", "numpy")
+    session.run("python", "-c", "import numpy, numba_cuda; print('numpy', numpy.__version__, "
+                "'numba-cuda', numba_cuda.__version__)")  # fmt: skip
+    _pytest(session, "numpy", "tests/test_ptx.py", XPKERN_REQUIRE_PTX="1")
 
 
 @nox.session(name="tests-cupy")

@@ -2,7 +2,7 @@
 implementations against SciPy, scikit-learn and torch (those installed).
 
 Run: ``python -m benchmarks.algorithms [--gpu] [--quick] [--out DIR]``. The CPU thresholds in
-``xpkern/distance.py`` and ``xpkern/cluster.py`` come from this table.
+``xpkern/ops/distance/cpu.py`` and ``xpkern/ops/cluster/cpu.py`` come from this table.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import numpy as np
 
 import xpkern
 from benchmarks._harness import arguments, measure, save, sync_for
-from xpkern import cluster
+from xpkern.backends import resolve
+from xpkern.ops.cluster.core import assign
 
 
 def _inputs(device: str, shape: tuple[int, ...]) -> Any:
@@ -78,9 +79,7 @@ def _ops(x: Any, y: Any, centers: Any) -> dict[str, tuple[Any, tuple[Any, ...], 
 
 
 def _assign_call(x: Any, centers: Any) -> Any:
-    from xpkern._backends import resolve
-
-    return cluster._assign(resolve(x), x, centers)
+    return assign(resolve(x), x, centers)
 
 
 def run(device: str, sizes: list[tuple[int, int]], repeat: int) -> list[dict]:

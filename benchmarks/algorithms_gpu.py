@@ -16,8 +16,10 @@ from typing import Any
 
 import xpkern
 from benchmarks._harness import arguments, measure, save
-from xpkern import cluster, distance, special
-from xpkern._backends import resolve
+from xpkern.backends import resolve
+from xpkern.ops.cluster import core as cluster
+from xpkern.ops.distance import cuda as distance
+from xpkern.ops.special.cuda import rows_run
 
 COLUMNS = ["case", "impl", "ms", "ratio", "vs", "max_abs_err"]
 
@@ -42,7 +44,7 @@ def _rows_cases(torch: Any, n: int, rows: list[dict], repeat: int) -> None:
                          "ratio": t / copy, "vs": "copy", "max_abs_err": err})  # fmt: skip
         for layout in ("registers", "shared", "global"):  # all layouts, for the record
             lanes = 256 if layout == "registers" else None
-            t = measure(lambda name=name, layout=layout, lanes=lanes: special._rows_run(
+            t = measure(lambda name=name, layout=layout, lanes=lanes: rows_run(
                 resolve(x), x, name, layout, lanes), sync, repeat=3)  # fmt: skip
             rows.append({"case": f"{name} {n}x{n} f32", "impl": f"numba-cuda, row in {layout}",
                          "ms": 1e3 * t, "ratio": t / copy, "vs": "copy"})  # fmt: skip
@@ -64,12 +66,12 @@ def _pair_cases(torch: Any, n: int, rows: list[dict], repeat: int) -> None:
     variants = {
         xpkern.explain(xpkern.cdist, x, y).impl: lambda: xpkern.cdist(x, y),
         "SGEMM + epilogue": lambda: _sgemm(ctx, x, y),
-        "tiled direct kernel (r=4)": lambda: distance._pairs_cuda(ctx, x, y, "euclidean", 0.0),
+        "tiled direct kernel (r=4)": lambda: distance.pairs_tiled(ctx, x, y, "euclidean", 0.0),
     }
     g = torch.empty(n, n, device="cuda")
     t = measure(lambda: torch.matmul(x, y.T, out=g), sync, repeat=repeat)
     rows.append({"case": case, "impl": "(x @ y.T alone, SGEMM)", "ms": 1e3 * t})
-    t = measure(lambda: distance._cross(ctx, x, y, g), sync, repeat=repeat)
+    t = measure(lambda: distance.cross(ctx, x, y, g), sync, repeat=repeat)
     err = float((g.double() - x.double() @ y.double().T).abs().max())
     rows.append({"case": case, "impl": "(x @ y.T alone, split TF32)", "ms": 1e3 * t,
                  "max_abs_err": err})  # fmt: skip
@@ -98,10 +100,10 @@ def _sgemm(ctx: Any, x: Any, y: Any) -> Any:
     """cdist with x @ y.T on cuBLAS's float32 SGEMM instead of the split TF32 product."""
     from unittest import mock
 
-    from xpkern import _cuda
-
-    with mock.patch.object(_cuda, "tf32_gemm", lambda ctx, x: "off for this variant"):
-        return distance._gemm_cuda(ctx, x, y, "euclidean", 0.0)
+    with mock.patch.object(
+        distance.engine, "tf32_unavailable", lambda ctx, x: "off for this variant"
+    ):
+        return distance.pairs_gemm(ctx, x, y, "euclidean", 0.0)
 
 
 def _kmeans_cases(torch: Any, n: int, rows: list[dict], repeat: int) -> None:
@@ -109,7 +111,7 @@ def _kmeans_cases(torch: Any, n: int, rows: list[dict], repeat: int) -> None:
     x = torch.randn(n, 16, device="cuda", generator=g)
     centers = x[:64].clone()
     ctx = resolve(x)
-    labels, _ = cluster._assign(ctx, x, centers)
+    labels, _ = cluster.assign(ctx, x, centers)
     sync = torch.cuda.synchronize
     times = {}
     for impl in ("auto", "generic"):
@@ -121,8 +123,8 @@ def _kmeans_cases(torch: Any, n: int, rows: list[dict], repeat: int) -> None:
         plain = cluster.lloyd_step(ctx, x, labels, centers)
     same = float((fused[1] == plain[1]).double().mean())
     for part, call in {
-        "assign": lambda: cluster._assign(ctx, x, centers),
-        "update": lambda: cluster._update(ctx, x, labels, centers),
+        "assign": lambda: cluster.assign(ctx, x, centers),
+        "update": lambda: cluster.update(ctx, x, labels, centers),
     }.items():
         t = measure(call, sync, repeat=repeat)
         rows.append({"case": f"kmeans {part} {n}x16 k=64 f32", "impl": "numba-cuda",

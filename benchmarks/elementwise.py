@@ -2,8 +2,8 @@
 
 Run: ``python -m benchmarks.elementwise [--gpu] [--quick] [--out DIR]``. The copy floor (one
 read and one write of the input) is measured in the same run, so results read as ratios.
-The CPU size threshold in ``xpkern/elementwise.py`` and the GPU rule in ``xpkern/_cuda.py``
-come from this table.
+The CPU size threshold in ``xpkern/ops/elementwise/cpu.py`` and the GPU rule in
+``xpkern/ops/elementwise/cuda.py`` come from this table.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Run: ``python -m benchmarks.fit_linear [--gpu] [--quick] [--out DIR]``. Times are end to end
 from Python (a whole fit of ``steps`` steps), so launch and interpreter costs count, as they
-do for a user. The size limits in ``xpkern/linear_model.py`` come from this table.
+do for a user. The size limits in ``xpkern/ops/linear_model/sizes.py`` come from this table.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Gram matrix ``x @ x.T``: xpkern's choice and each implementation vs the library's own.
 
 Run: ``python -m benchmarks.gram [--gpu] [--quick] [--out DIR]``. The CPU shape rule and the
-GPU size threshold in ``xpkern/linalg.py`` come from this table.
+GPU size threshold in ``xpkern/ops/linalg/cpu.py`` and ``cuda.py`` come from this table.
 """
 
 from __future__ import annotations

@@ -30,9 +30,9 @@ def _ops() -> list[tuple[str, object]]:
         if op is not None:
             found.append((name, op))
     found.append(("elementwise", xpkern.elementwise(lambda x: x).op))
-    from xpkern import cluster
+    from xpkern.ops.cluster.core import update
 
-    found.append(("kmeans (update step)", cluster._update))
+    found.append(("kmeans (update step)", update))
     return sorted(found, key=lambda item: item[0])
 
 

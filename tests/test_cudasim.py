@@ -233,9 +233,7 @@ def test_unrolled_elementwise_loop_and_its_remainder():
 
     f.finish_module(module, device_function())
     # One block of 32 threads: 301 elements run as two unrolled rounds of 128 and a remainder.
-    engine.Launcher(module.kernel, [numba_type(a) for a in flat]).launch(
-        ctx, (1,), (32,), flat
-    )
+    engine.Launcher(module.kernel, [numba_type(a) for a in flat]).launch(ctx, (1,), (32,), flat)
     np.testing.assert_allclose(out, x * y + 0.5)
 
 

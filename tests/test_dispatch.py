@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import xpkern
-from xpkern.backends import resolve
 from xpkern._dispatch import Op, public
+from xpkern.backends import resolve
 
 calls: list[str] = []
 

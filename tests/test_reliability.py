@@ -142,9 +142,7 @@ def test_a_broken_cuda_engine_is_reported_once(monkeypatch):
     from xpkern.engines import notice
     from xpkern.engines.cuda import state as status
 
-    monkeypatch.setattr(
-        status, "status", lambda: (False, "numba-cuda cannot compile here: test")
-    )
+    monkeypatch.setattr(status, "status", lambda: (False, "numba-cuda cannot compile here: test"))
     monkeypatch.setattr(notice, "_warned", set())
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")

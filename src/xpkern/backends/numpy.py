@@ -11,7 +11,9 @@ __all__ = ["BACKEND"]
 
 class NumPy(Backend):
     def to_numpy(self, x: Any) -> Any:
-        return x
+        import numpy as np
+
+        return np.asarray(x)  # a NumPy scalar becomes a 0-d array
 
     def convert(self, x: Any, source: Backend | None, device: Any) -> Any:
         if device not in (None, "cpu"):

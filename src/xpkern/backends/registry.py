@@ -35,7 +35,8 @@ def _backend_of_type(cls: Any) -> Backend | None:
 
 def backend_of(x: object) -> Backend | None:
     """The :class:`Backend` of an array, or None for Python scalars, lists and other objects."""
-    backend = _backend_of_type(type(x))
+    cls: Any = type(x)
+    backend = _backend_of_type(cls)
     if backend is numpy.BACKEND and not hasattr(x, "dtype"):
         return None  # a numpy type object or similar, not an array
     return backend

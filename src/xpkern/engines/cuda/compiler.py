@@ -7,7 +7,10 @@ take ``cuda`` from here rather than from ``numba``. Importing this module import
 
 from __future__ import annotations
 
+import contextlib
+import types
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -89,8 +92,24 @@ def compile_ptx(pyfunc: Any, types_: list[Any], *, raw: bool = False,
         if cc is None:
             ptx, _ = cuda.compile_ptx_for_current_device(pyfunc, sig, device=False)
         else:
-            ptx, _ = cuda.compile_ptx(pyfunc, sig, device=False, cc=cc)
+            with _target(cc):
+                ptx, _ = cuda.compile_ptx(pyfunc, sig, device=False, cc=cc)
     return str(ptx)
+
+
+@contextlib.contextmanager
+def _target(cc: tuple[int, int]) -> Iterator[None]:
+    """Device functions called by a kernel are compiled for the current device's compute
+    capability; where a kernel is compiled for a named ``cc`` (on a machine without a GPU,
+    say), they are compiled for that one instead."""
+    from numba.cuda import dispatcher
+
+    found = dispatcher.get_current_device
+    dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=cc)
+    try:
+        yield
+    finally:
+        dispatcher.get_current_device = found
 
 
 def jit(pyfunc: Any) -> Any:

@@ -8,7 +8,7 @@ launch of its own and a pass over memory; so the kernel takes every size it supp
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -184,7 +184,18 @@ def _math(x: Any, y: Any) -> Any:
     return fmath.where(x > 0, fmath.exp(x) + fmath.log1p(y * y), fmath.hypot(x, y))
 
 
-_SAMPLES = {"poly": (_poly, 1), "ops": (_ops, 2), "logic": (_logic, 2), "math": (_math, 2)}
+def _xor(x: Any, y: Any) -> Any:
+    return (x and not y) or (y and not x)
+
+
+_NUMBERS = ("float32", "float64", "int32", "int64", "uint8")
+_SAMPLES: dict[str, tuple[Callable[..., Any], int, tuple[str, ...]]] = {
+    "poly": (_poly, 1, _NUMBERS),
+    "ops": (_ops, 2, _NUMBERS),
+    "logic": (_logic, 2, ("float32", "float64", "int8", "int64")),
+    "math": (_math, 2, ("float32", "float64")),
+    "xor": (_xor, 2, ("bool",)),
+}
 
 
 def ptx_cases() -> Iterator[tuple[str, Any, list[Any], bool]]:
@@ -192,11 +203,9 @@ def ptx_cases() -> Iterator[tuple[str, Any, list[Any], bool]]:
     generates, for checking that the compiler takes them all (no GPU needed)."""
     from ...engines.cuda.compiler import array_type, scalar_type
 
-    for label, (fn, nargs) in _SAMPLES.items():
+    for label, (fn, nargs, dtypes) in _SAMPLES.items():
         ew = elementwise(fn)
-        for dtype in ("float32", "float64", "int32", "int64", "uint8", "bool"):
-            if label == "math" and not dtype.startswith("float"):
-                continue
+        for dtype in dtypes:
             for mixed in (False, True):
                 kinds = [array_type(dtype, 1)] * nargs
                 slots = tuple(range(nargs))

@@ -35,12 +35,13 @@ def rows_kernel(name: str, dtype: str, layout: str, threads: int, k: int) -> Any
 
 # Registers capped so that 5 blocks of 256 threads share a multiprocessor: 8192^2 float32 on an
 # H200, in units of the device copy, logsumexp 1.04 / softmax 1.65 / log_softmax 1.57 against
-# 1.11 / 1.74 / 1.72 uncapped; 3 blocks gained nothing, 8 lost (benchmarks/rows_launch_bounds.py).
+# 1.11 / 1.74 / 1.72 uncapped; 3 blocks gained nothing, 8 lost
+# (benchmarks/experiments/rows_launch_bounds.py).
 LAUNCH_BOUNDS = {("registers", 256, 32): (256, 5)}
 
 
-# Measured on an H100, float32, in one run (benchmarks/rows_variants.py; times in units of the
-# device copy of the input):
+# Measured on an H100, float32, in one run (benchmarks/experiments/rows_variants.py; times in
+# units of the device copy of the input):
 # - 2^20 x 128: a warp a row beats a block a row, 1.21 / 1.30 / 1.51 (logsumexp / softmax /
 #   log_softmax) against 3.2 / 2.9 / 3.6 in registers of 128 threads and 4.8-6.1 in shared;
 # - 65536 x 1024: 128 threads, 8 registers each: 0.99 / 1.38 / 1.70 against 1.19 / 1.80 / 1.75

@@ -123,7 +123,7 @@ def _reg_sums_and_write(name: str, k: int, each: Callable[[str], str]) -> tuple[
     if name == "softmax":
         exps = each("        {e} = math.exp({v} - m) if {j} < width else zero\n        s += {e}")
         # A product by 1/s instead of a division per element: the division's slow path made
-        # this kernel slower than the shared-memory one (benchmarks/rows_variants.py).
+        # this kernel slower than the shared-memory one (benchmarks/experiments/rows_variants.py).
         write = each("        if {j} < width:\n            out[row, {j}] = {e} * scale")
         return _REG_SOFTMAX_SUMS.replace("{exps}", exps), write
     terms = each(

@@ -1,9 +1,11 @@
 """The register row kernels of 8192-element float32 rows with PTX launch bounds: does capping
 registers (more blocks resident per multiprocessor) pay?
 
-Run: ``python -m benchmarks.rows_launch_bounds [--out DIR]`` on a CUDA machine with CuPy.
-Each kernel is compiled as xpkern compiles it (without the bounds the rule in
-``special._LAUNCH_BOUNDS`` adds), then loaded with ``.maxntid 256`` and
+Run: ``python -m benchmarks.experiments.rows_launch_bounds [--out DIR]`` on a CUDA machine
+with CuPy.
+Chose ``xpkern.ops.special.cuda.LAUNCH_BOUNDS`` (5 blocks of 256 threads a multiprocessor:
+benchmarks/results/rows-launch-bounds-nvidia-h200.md). Each kernel is compiled as xpkern
+compiles it (without the bounds that rule adds), then loaded with ``.maxntid 256`` and
 ``.minnctapersm B`` for several B; its registers, local memory (spills) and time on an
 8192 x 8192 input are printed next to the device copy, with the max abs error against float64.
 """
@@ -15,11 +17,11 @@ from typing import Any
 
 import cupy
 import torch
-from numba import cuda
 
 from benchmarks._harness import arguments, measure, save
-from xpkern import _cuda, special
-from xpkern.elementwise import load_module
+from xpkern.engines.cuda import compiler
+from xpkern.engines.cuda.launch import pack_array, with_launch_bounds
+from xpkern.ops.special.cuda import rows_kernel
 
 N = 8192
 THREADS = 256
@@ -46,16 +48,15 @@ def rows() -> list[dict[str, Any]]:
     for name, reference in REFERENCE.items():
         want = reference(x.double())
         out = torch.empty(N, 1 if name == "logsumexp" else N, device="cuda")
-        kernel = special._rows_kernel(name, "float32", "registers", THREADS, N // THREADS)
-        module, _ = load_module(kernel.source, kernel.tag)
-        types_ = tuple(_cuda._numba_type(a) for a in (x, out))
-        ptx, _ = cuda.compile_ptx_for_current_device(module.kernel, types_, device=False)
+        kernel = rows_kernel(name, "float32", "registers", THREADS, N // THREADS)
+        types_ = [compiler.numba_type(a) for a in (x, out)]
+        ptx = compiler.compile_ptx(kernel.module().kernel, types_)
         entry = re.search(r"\.entry\s+([\w$]+)\s*\(", ptx)
         assert entry is not None
-        packed = tuple(_cuda._pack_array(x) + _cuda._pack_array(out))
+        packed = tuple(pack_array(x) + pack_array(out))
         for blocks in (None, 3, 4, 5, 6, 8):
             loaded = cupy.cuda.function.Module()
-            text = ptx if blocks is None else _cuda.with_launch_bounds(ptx, THREADS, blocks)
+            text = ptx if blocks is None else with_launch_bounds(ptx, THREADS, blocks)
             loaded.load(text.encode())
             fn = loaded.get_function(entry.group(1))
 

@@ -2,9 +2,10 @@
 threads share it: each variant on float32 CUDA tensors of several shapes, next to the device
 copy of the input and torch's own op (one run).
 
-Run: ``python -m benchmarks.rows_variants [--quick] [--out DIR]`` on a CUDA machine (--quick:
-the 8192 x 8192 shape only). Decides
-``special._rows_layout``.
+Run: ``python -m benchmarks.experiments.rows_variants [--quick] [--out DIR]`` on a CUDA
+machine (--quick: the 8192 x 8192 shape only). Chose ``xpkern.ops.special.cuda.rows_layout``
+(a warp a row to 256 elements, 128 threads to 1024, 256 threads of 32 registers for float32 rows
+of 4097-8192, shared memory between: benchmarks/results/rows-variants-*.md).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Any
 import torch
 
 from benchmarks._harness import arguments, measure, save
-from xpkern import special
-from xpkern._backends import resolve
+from xpkern.backends import resolve
+from xpkern.ops.special.cuda import REG_MAX, registers, rows_run
+from xpkern.ops.special.rows_source import STASH_BYTES
 
 SHAPES = [(8192, 8192), (16384, 2048), (65536, 1024), (2**20, 128)]
 VARIANTS = [
@@ -36,16 +38,16 @@ REFERENCE = {
 
 def variant(x: Any, name: str, layout: str, threads: int, copy: float) -> dict[str, Any] | None:
     n = int(x.shape[-1])
-    if layout == "registers" and special._registers(n, threads) > special._REG_MAX["float32"]:
+    if layout == "registers" and registers(n, threads) > REG_MAX["float32"]:
         return None
-    if layout == "shared" and n * 4 > special._STASH_BYTES:
+    if layout == "shared" and n * 4 > STASH_BYTES:
         return None
     row: dict[str, Any] = {"shape": "x".join(map(str, x.shape)), "op": name, "layout": layout,
                            "threads": threads}  # fmt: skip
     ctx = resolve(x)
     try:
-        got = special._rows_run(ctx, x, name, layout, threads)
-        t = measure(lambda: special._rows_run(ctx, x, name, layout, threads),
+        got = rows_run(ctx, x, name, layout, threads)
+        t = measure(lambda: rows_run(ctx, x, name, layout, threads),
                     torch.cuda.synchronize)  # fmt: skip
     except Exception as exc:  # a block size the kernel's registers do not allow
         row["error"] = type(exc).__name__

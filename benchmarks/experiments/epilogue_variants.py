@@ -1,8 +1,10 @@
 """Variants of the cdist epilogue (an in-place pass over a 16384 x 16384 float32 matrix),
 timed with CUDA events next to the device copy of the same matrix.
 
-Run: ``python -m benchmarks.epilogue_variants`` on a CUDA machine with CuPy. It decides how
-the epilogue in ``xpkern/distance.py`` indexes and how its grid is shaped.
+Run: ``python -m benchmarks.experiments.epilogue_variants`` on a CUDA machine with CuPy. It
+chose how the epilogue in ``xpkern/ops/distance/cuda.py`` indexes and how its grid is shaped
+(``EPILOGUE_GRID``: a few wide blocks per row band, 1.22 ms against 1.83 ms for 16384^2 float32
+on an H100, copy 0.72 ms).
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ from __future__ import annotations
 import cupy
 import numpy as np
 
-from xpkern import _cuda
-from xpkern._backends import resolve
+from xpkern.backends import resolve
+from xpkern.engines import cuda as engine
 
-HEAD = "import math\nimport numba\nfrom numba import cuda\n\n"
+HEAD = "import math\nimport numba\nfrom xpkern.engines.cuda.compiler import cuda\n\n"
 KERNELS = {
     "2-D, refine branch (current)": """
 def kernel(g, xx, yy, x, y):
@@ -109,9 +111,9 @@ def main() -> None:
 
     copy = timed(lambda: out.__setitem__(Ellipsis, g))
     print(f"copy {copy:.3f} ms")
-    sms = _cuda.multiprocessors()
+    sms = engine.multiprocessors()
     for name, body in KERNELS.items():
-        kernel = _cuda.Kernel(HEAD + body, "epilogue_variant")
+        kernel = engine.Kernel(HEAD + body, "epilogue_variant")
         flat = name.startswith("flat")
         shapes = (
             [((sms * 16,), "16 blocks/SM")]
