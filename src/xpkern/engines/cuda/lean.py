@@ -87,9 +87,10 @@ class FlatCall:
 
     def __init__(self, ctx: Context, launcher: Launcher, dtype: Any, args: Any) -> None:
         self.call: Callable[[Any], Any] | None = None
-        block = _ArgBlock.for_kernel(launcher.cupy_fn, args)
-        if block is not None:
-            self.call = _lean_call(ctx, block, dtype, args)
+        # Kept with the call: the driver reads the arguments through the block's pointers.
+        self.block = _ArgBlock.for_kernel(launcher.cupy_fn, args)
+        if self.block is not None:
+            self.call = _lean_call(ctx, self.block, dtype, args)
 
     def __call__(self, args: Any) -> Any:
         return self.call(args) if self.call is not None else None

@@ -40,7 +40,10 @@ def status() -> tuple[bool, str]:
             return False, "numba-cuda's probe kernel returned a wrong value"
     except Exception as exc:  # any failure means: do not use this engine
         return False, f"numba-cuda cannot compile here: {type(exc).__name__}: {exc}"
-    return True, f"{compiler.NAME} {compiler.version()}"
+    from .compat import applied
+
+    measure = applied()
+    return True, f"{compiler.NAME} {compiler.version()}" + (f" ({measure})" if measure else "")
 
 
 def _probe_kernel(out: Any) -> None:
