@@ -32,6 +32,7 @@ __all__ = [
     "first_array",
     "flat_blocks",
     "is_array",
+    "max_flat_blocks",
     "pack_array",
     "pointer",
     "scalar_arg",
@@ -65,11 +66,15 @@ def empty(ctx: Context, shape: Any, dtype: Any, like: Any) -> Any:
     return ctx.backend.empty(shape, dtype, like)
 
 
+def max_flat_blocks(blocks_per_sm: int | None = None) -> int:
+    """The most blocks a grid-stride kernel over flat arrays takes: a few per SM (each thread
+    strides through the array), by :func:`grid_rule` unless given."""
+    return multiprocessors() * (blocks_per_sm or grid_rule()[1])
+
+
 def flat_blocks(n: int, blocks_per_sm: int | None = None) -> int:
-    """Blocks of :data:`THREADS` for a grid-stride kernel over ``n`` elements: a few per SM
-    (each thread strides through the array), by :func:`grid_rule` unless given."""
-    most = multiprocessors() * (blocks_per_sm or grid_rule()[1])
-    return max(1, min(-(-n // THREADS), most))
+    """Blocks of :data:`THREADS` for a grid-stride kernel over ``n`` elements."""
+    return max(1, min(-(-n // THREADS), max_flat_blocks(blocks_per_sm)))
 
 
 def with_launch_bounds(ptx: str, threads: int, blocks: int) -> str:

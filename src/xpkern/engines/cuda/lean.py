@@ -19,8 +19,7 @@ from functools import cache
 from typing import Any
 
 from ...backends import Context
-from .device import multiprocessors
-from .launch import THREADS, Launcher, is_array, scalar_arg
+from .launch import THREADS, Launcher, is_array, max_flat_blocks, scalar_arg
 
 __all__ = ["FlatCall", "lean_source", "signature"]
 
@@ -151,8 +150,6 @@ def call(args):
 def _lean_call(ctx: Context, block: _ArgBlock, dtype: Any, args: Any) -> Callable[[Any], Any]:
     import cupy
 
-    from .device import grid_rule
-
     arrays = [i for i, a in enumerate(args) if is_array(a)]
     first = args[arrays[0]]
     device = ctx.backend.device_index(first)
@@ -162,7 +159,7 @@ def _lean_call(ctx: Context, block: _ArgBlock, dtype: Any, args: Any) -> Callabl
         "device": device, "dtype": dtype, "get_device": cupy.cuda.runtime.getDevice,
         "lock": block.lock, "pack": block.format.pack_into, "buffer": block.buffer,
         "launch": block.driver_launch, "fn": block.fn, "params": block.address,
-        "threads": THREADS, "blocks": multiprocessors() * grid_rule()[1],
+        "threads": THREADS, "blocks": max_flat_blocks(),
         "struct_error": struct.error, "stream": ctx.backend.stream_getter(device),
     }  # fmt: skip
     if ctx.backend.name == "torch":

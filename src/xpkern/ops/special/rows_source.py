@@ -12,6 +12,7 @@ edge cases, and softmax reads such a row a second time to write it.
 
 from __future__ import annotations
 
+from ...engines.cuda import SHARED_BYTES
 from ...engines.cuda.state import simulated
 
 __all__ = ["REST_START", "SHUFFLE", "STASH_BYTES", "THREADS", "fill", "long_rows_source",
@@ -22,7 +23,7 @@ __all__ = ["REST_START", "SHUFFLE", "STASH_BYTES", "THREADS", "fill", "long_rows
 # float32; softmax 0.28 ms against 0.31 and 0.51), and at most 256 means any register count
 # launches.
 THREADS = 128
-STASH_BYTES = 48 * 1024  # the shared memory a block may take without opting in
+STASH_BYTES = SHARED_BYTES  # the shared memory a block may take without opting in
 _TREE = """
         red[tid] = {val}
         cuda.syncthreads()
