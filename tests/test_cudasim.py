@@ -220,18 +220,14 @@ def test_unrolled_elementwise_loop_and_its_remainder():
     from xpkern.engines.cuda.compiler import numba_type
     from xpkern.engines.source import load_module
     from xpkern.ops.elementwise.cuda import kernel_source
-    from xpkern.ops.elementwise.signature import literal_types
 
     f = xpkern.elementwise(lambda x, y, c: x * y + c)
     x, y = np.random.default_rng(6).standard_normal((2, 301))
     out = np.empty_like(x)
     ctx = resolve(x)
     flat = [out, x, y, 0.5, x.size]
-    source = kernel_source(f, (0, 1), literal_types(ctx, (x, y, 0.5)))
+    source = kernel_source(f, ctx, (x, y, 0.5))
     module, _ = load_module(source, "cuda_unroll_test")
-    from xpkern.engines.cuda.compiler import device_function
-
-    f.finish_module(module, device_function())
     # One block of 32 threads: 301 elements run as two unrolled rounds of 128 and a remainder.
     engine.Launcher(module.kernel, [numba_type(a) for a in flat]).launch(ctx, (1,), (32,), flat)
     np.testing.assert_allclose(out, x * y + 0.5)

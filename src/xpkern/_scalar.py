@@ -8,6 +8,8 @@ generic path agree on every input.
 
 import math
 
+import numpy as np
+
 INF = math.inf
 NAN = math.nan
 _EXP_MAX = 709.782712893384  # log(largest float64)
@@ -38,13 +40,60 @@ def mod(a, b):
 
 
 def power(a, b):
-    if a == 0 and b < 0:
-        return INF
-    if a < 0 and b != math.floor(b) and b == b:
-        return NAN
-    if a == a and b == b and abs(a) > 1 and b * math.log(abs(a)) > _EXP_MAX:
-        return -INF if a < 0 and b % 2 == 1 else INF
+    # C99 Annex F (what NumPy's pow gives) for the special values: (-0.0) ** -1.0 is -inf,
+    # (-1.0) ** inf is 1.0, (-inf) ** 2.5 is inf.
     return a**b
+
+
+def power_weak(a, p):
+    # NumPy computes array ** python_number with these exponents as other ufuncs.
+    if p == 2:
+        return a * a
+    if p == 0.5:  # sqrt: sqrt(-0.0) is -0.0, sqrt(-inf) is nan, where pow gives 0.0 and inf
+        return math.sqrt(a) if a >= 0 else (a if a != a else NAN)
+    if p == 1:
+        return a
+    if p == 0:
+        return 1.0
+    if p == -1:
+        if a != 0:
+            return 1.0 / a
+        return INF if math.copysign(1.0, a) > 0 else -INF
+    return a**p
+
+
+def ifloordiv(a, b):
+    # NumPy: integer division by zero gives 0, and MIN // -1 wraps to MIN.
+    if b == 0:
+        return a - a
+    if b == -1:
+        return -a
+    return a // b
+
+
+def imod(a, b):
+    if b == 0 or b == -1:
+        return a - a
+    return a % b
+
+
+def ipower(a, b, one):
+    # By squaring; the caller casts the result to the dtype, which wraps it as NumPy does
+    # (the low bits of a product do not depend on the width it was computed in).
+    r = one
+    while b > 0:
+        if b & 1:
+            r = r * a
+        a = a * a
+        b = b >> 1
+    return r
+
+
+def compare_iu(a, b):
+    # -1, 0 or 1 as a signed integer a is below, equal to or above an uint64 b.
+    if a < 0:
+        return -1
+    return -1 if np.uint64(a) < b else (1 if np.uint64(a) > b else 0)
 
 
 def exp(x):
@@ -122,19 +171,21 @@ def fabs(x):
 
 
 def floor(x):
-    return float(math.floor(x)) if abs(x) < _INT_EXACT else x
+    # copysign keeps the sign of zero: floor(-0.0), ceil(-0.5) and trunc(-0.5) are -0.0.
+    return math.copysign(float(math.floor(x)), x) if abs(x) < _INT_EXACT else x
 
 
 def ceil(x):
-    return float(math.ceil(x)) if abs(x) < _INT_EXACT else x
+    return math.copysign(float(math.ceil(x)), x) if abs(x) < _INT_EXACT else x
 
 
 def trunc(x):
-    return float(math.trunc(x)) if abs(x) < _INT_EXACT else x
+    return math.copysign(float(math.trunc(x)), x) if abs(x) < _INT_EXACT else x
 
 
 def sign(x):
-    return 1 if x > 0 else (-1 if x < 0 else x)
+    # 0.0 for -0.0 (x - x), NaN for NaN, as NumPy.
+    return 1 if x > 0 else (-1 if x < 0 else (x - x if x == 0 else x))
 
 
 def square(x):
@@ -174,7 +225,7 @@ def where(c, a, b):
 
 
 NAMES = [
-    "div", "floordiv", "mod", "power", "exp", "expm1", "log", "log2", "log10", "log1p",
+    "div", "floordiv", "mod", "power", "power_weak", "ifloordiv", "imod", "ipower", "compare_iu", "exp", "expm1", "log", "log2", "log10", "log1p",
     "sqrt", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh",
     "tanh", "fabs", "floor", "ceil", "trunc", "sign", "square", "isnan", "isinf", "isfinite",
     "minimum", "maximum", "hypot", "copysign", "where",

@@ -84,19 +84,25 @@ def _scalar_domain(f: Any, x: Any) -> float:
 
 
 def _float_floor(x: Any) -> Any:
-    return x if isinstance(x, int) or not math.isfinite(x) else float(math.floor(x))
+    if isinstance(x, int) or not math.isfinite(x):
+        return x
+    return math.copysign(float(math.floor(x)), x)  # keeps -0.0, as NumPy
 
 
 def _float_ceil(x: Any) -> Any:
-    return x if isinstance(x, int) or not math.isfinite(x) else float(math.ceil(x))
+    if isinstance(x, int) or not math.isfinite(x):
+        return x
+    return math.copysign(float(math.ceil(x)), x)  # keeps -0.0, as NumPy
 
 
 def _float_trunc(x: Any) -> Any:
-    return x if isinstance(x, int) or not math.isfinite(x) else float(math.trunc(x))
+    if isinstance(x, int) or not math.isfinite(x):
+        return x
+    return math.copysign(float(math.trunc(x)), x)  # keeps -0.0, as NumPy
 
 
 def _sign(x: Any) -> Any:
-    return 1 if x > 0 else (-1 if x < 0 else x)
+    return 1 if x > 0 else (-1 if x < 0 else (x - x if x == 0 else x))  # sign(-0.0) is 0.0
 
 
 exp = _unary("exp", "exp", _safe(math.exp))
@@ -238,6 +244,11 @@ _OPS = {
     "/": lambda a, b: a / b, "//": lambda a, b: a // b, "%": lambda a, b: a % b,
     "**": lambda a, b: a**b,
 }  # fmt: skip
+_COMPARE = {
+    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
+}  # fmt: skip
+_NEGATIVE_POWER = "Integers to negative integer powers are not allowed."
 
 
 def _is_int_array(xp: Any, a: Any) -> bool:
@@ -254,22 +265,125 @@ def _to_float(xp: Any, a: Any) -> Any:
     return xp.astype(a, default)
 
 
+def _is_numpy(*args: Any) -> bool:
+    found = next(backend_of(a) for a in args if backend_of(a) is not None)
+    return bool(found.name == "numpy")
+
+
+def _number_op(op: str, a: Any, b: Any) -> Any:
+    # Python numbers: Python's arithmetic, with NumPy's answers where Python raises or
+    # gives a complex number (division by zero, a negative number to a fractional power).
+    from . import _scalar
+
+    ints = isinstance(a, int) and isinstance(b, int)
+    if op in ("//", "%") and ints:
+        return 0 if b == 0 else _OPS[op](a, b)
+    if op in ("+", "-", "*") or (op == "**" and ints):
+        return _OPS[op](a, b)
+    x, y = float(a), float(b)
+    if op == "**":
+        import numpy as np
+
+        with np.errstate(all="ignore"):
+            return float(np.power(x, y))
+    return {"/": _scalar.div, "//": _scalar.floordiv, "%": _scalar.mod}[op](x, y)
+
+
+def _int_range(xp: Any, value: int, array: Any) -> None:
+    """OverflowError where a Python int does not fit the integer array it meets (NumPy's
+    rule, which other libraries would wrap silently)."""
+    if isinstance(value, bool) or not isinstance(value, int) or _is_numpy(array):
+        return
+    info = xp.iinfo(array.dtype) if array.dtype != xp.bool else None
+    if info is not None and not info.min <= value <= info.max:
+        raise OverflowError(f"Python integer {value} out of bounds for {array.dtype}")
+
+
+def _int_divide(xp: Any, op: str, a: Any, b: Any) -> Any:
+    """Integer // and % as NumPy computes them: 0 for a zero divisor, MIN // -1 wraps."""
+    if _is_numpy(a, b):
+        return _OPS[op](a, b)
+    if backend_of(b) is None:
+        if b == 0 or (b == -1 and op == "%"):
+            return xp.zeros_like(a)
+        return -a if b == -1 else _OPS[op](a, b)
+    special = (b == 0) | (b == -1) if xp.isdtype(b.dtype, "signed integer") else (b == 0)
+    safe = xp.where(special, xp.ones_like(b), b)
+    out = _OPS[op](a, safe)
+    fix = xp.zeros_like(out) if op == "%" else xp.where(b == 0, xp.zeros_like(out), -out)
+    return xp.where(special, fix, out)
+
+
 def _binop(op: str, a: Any, b: Any) -> Any:
-    # Arithmetic with the meaning it has on Python numbers: int / int and float * int give
-    # floats, which the Array API leaves undefined for arrays (array-api-strict refuses).
+    """``a op b`` as NumPy computes it, on arrays of any library or Python numbers: integer
+    arithmetic wraps; // and % by zero give 0; an integer to a negative integer power raises
+    ValueError; Python numbers take the array's dtype (NEP 50); int / int and float * int give
+    floats (which the Array API leaves undefined for arrays; array-api-strict refuses)."""
     xp = _ns(a, b)
-    if xp is not None:
-        int_a, int_b = _is_int_array(xp, a), _is_int_array(xp, b)
-        if not (int_a or int_b):
-            return _OPS[op](a, b)
-        if int_a and backend_of(b) is not None and not int_b:
-            a, int_a = xp.astype(a, b.dtype), False
-        if int_b and backend_of(a) is not None and not int_a:
-            b, int_b = xp.astype(b, a.dtype), False
-        if int_a and (isinstance(b, float) or (op == "/" and (int_b or isinstance(b, int)))):
-            a = _to_float(xp, a)
-        if int_b and (isinstance(a, float) or (op == "/" and (int_a or isinstance(a, int)))):
-            b = _to_float(xp, b)
-        if op == "**" and int_a and isinstance(b, int) and b < 0:
-            a = _to_float(xp, a)
+    if xp is None:
+        return _number_op(op, a, b)
+    int_a, int_b = _is_int_array(xp, a), _is_int_array(xp, b)
+    if not (int_a or int_b):
+        return _OPS[op](a, b)
+    if int_a and backend_of(b) is not None and not int_b:
+        a, int_a = xp.astype(a, b.dtype), False
+    if int_b and backend_of(a) is not None and not int_a:
+        b, int_b = xp.astype(b, a.dtype), False
+    if int_a and (isinstance(b, float) or (op == "/" and (int_b or isinstance(b, int)))):
+        a, int_a = _to_float(xp, a), False
+    if int_b and (isinstance(a, float) or (op == "/" and (int_a or isinstance(a, int)))):
+        b, int_b = _to_float(xp, b), False
+    if int_a and not int_b and backend_of(b) is None:
+        _int_range(xp, b, a)
+    if int_b and not int_a and backend_of(a) is None:
+        _int_range(xp, a, b)
+    ints = (int_a or isinstance(a, int)) and (int_b or isinstance(b, int))
+    if ints and op in ("//", "%"):
+        return _int_divide(xp, op, a, b)
+    if ints and op == "**":
+        negative = b < 0 if backend_of(b) is None else (
+            not _is_numpy(b) and not xp.isdtype(b.dtype, "unsigned integer")
+            and bool(xp.any(b < 0)))  # fmt: skip
+        if negative:
+            raise ValueError(_NEGATIVE_POWER)
     return _OPS[op](a, b)
+
+
+def _compare(op: str, a: Any, b: Any) -> Any:
+    """``a op b``; a Python int beyond an integer array's dtype compares exactly (NumPy 2)."""
+    xp = _ns(a, b)
+    if xp is None or _is_numpy(*(x for x in (a, b) if backend_of(x) is not None)):
+        return _COMPARE[op](a, b)
+    for number, array, sign in ((b, a, 1), (a, b, -1)):
+        if (isinstance(number, int) and not isinstance(number, bool) and backend_of(array)
+                and _is_int_array(xp, array) and array.dtype != xp.bool):  # fmt: skip
+            info = xp.iinfo(array.dtype)
+            if not info.min <= number <= info.max:
+                mirrored = op if sign == 1 else {"<": ">", "<=": ">=", ">": "<",
+                                                 ">=": "<="}.get(op, op)  # fmt: skip
+                above = number > info.max
+                truth = {"<": above, "<=": above, ">": not above, ">=": not above,
+                         "==": False, "!=": True}[mirrored]  # fmt: skip
+                return xp.full(array.shape, truth, dtype=xp.bool, device=_device_of(array))
+    return _COMPARE[op](a, b)
+
+
+def _unary(kind: str, x: Any) -> Any:
+    return -x if kind == "neg" else +x
+
+
+def _either(kind: str, a: Any, b: Any) -> Any:
+    """Python's ``a or b`` / ``a and b`` element by element: one of the two values (in
+    their common dtype), chosen by the truth of ``a``."""
+    xp = _ns(a, b)
+    if xp is None:
+        return (a or b) if kind == "or" else (a and b)
+    (truth,) = _as_bools(xp, a)
+    x, y = _as_arrays(xp, a, b)
+    if x.dtype != y.dtype:
+        try:
+            common = xp.result_type(x, y)
+        except TypeError:  # int and float where the library refuses to mix them: the float
+            common = y.dtype if _integral(xp, x.dtype) else x.dtype
+        x, y = xp.astype(x, common), xp.astype(y, common)
+    return xp.where(truth, x, y) if kind == "or" else xp.where(truth, y, x)

@@ -18,9 +18,15 @@ from typing import Any
 __all__ = ["Backend", "dtype_name"]
 
 
-@lru_cache(maxsize=256)
 def dtype_name(dtype: Any) -> str:
     """``"float32"`` for NumPy's, torch's or CuPy's float32 alike."""
+    return _dtype_name(type(dtype), dtype)
+
+
+@lru_cache(maxsize=256)
+def _dtype_name(kind: type, dtype: Any) -> str:
+    # Keyed by the type too: array-api-strict's dtypes hash as NumPy's and warn when the
+    # cache compares the two.
     return str(dtype).rpartition(".")[2]
 
 

@@ -7,7 +7,6 @@ their implementations to each function's op through :data:`ENGINES`.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import threading
@@ -19,8 +18,10 @@ from ... import _checks, _scalar, fmath
 from ..._dispatch import Op, auto_dispatch, public
 from ...backends import Context, backend_of, resolve
 from ...engines.cuda.lean import signature as lean_signature
-from .signature import broadcast_shape, kernel_kind
-from .translate import SourceUnavailable, Translation, UnsupportedFunction, translate
+from .plan import Plan, arg_kinds, check_values, make_plan
+from .signature import broadcast_shape, check_array, check_out, kernel_kind
+from .target import SourceUnavailable, UnsupportedFunction, target_of
+from .translate import Translation, array_source, translate
 
 __all__ = ["ENGINES", "Elementwise", "UnsupportedFunction", "elementwise", "generic"]
 
@@ -38,20 +39,26 @@ class Elementwise:
     __name__: str
 
     def __init__(self, fn: Callable[..., Any], *, dtype: Any = None) -> None:
-        if not callable(fn):
-            raise TypeError(f"elementwise needs a function, got {type(fn).__name__}")
+        target = target_of(fn)
         functools.update_wrapper(self, fn)
+        if not hasattr(self, "__name__"):  # a partial or a callable object
+            self.__name__ = target.name
         self.fn = fn
         self.dtype = dtype
-        self.nargs = fn.__code__.co_argcount if hasattr(fn, "__code__") else None
+        self.args = target.args
+        self.defaults = target.defaults
+        self.nargs = len(target.args)
+        self.required = target.required
         self.translation: Translation | None = None
         self.no_kernel = ""
-        # Without source (an interactive session), Numba still compiles the function from its
-        # bytecode; only the checks and the on-disk cache are lost.
-        with contextlib.suppress(SourceUnavailable):
-            self.translation = translate(fn)
+        try:
+            self.translation = translate(target)
+        except SourceUnavailable as exc:
+            # The generic path calls the function itself on whole arrays, at every size.
+            self.no_kernel = f"{exc}: only the generic path runs"
         self.array_fn = self._array_form()
-        self.op = Op(f"elementwise[{fn.__name__}]", generic, supports=_generic_supports)
+        self.op = Op(f"elementwise[{target.name}]", generic, supports=_generic_supports)
+        self._plans: dict[tuple[Any, ...], Plan] = {}
         self._dtypes: dict[tuple[Any, ...], Any] = {}
         self._kernels: dict[tuple[Any, ...], Any] = {}
         self._fast: dict[tuple[Any, ...], Any] = {}
@@ -65,7 +72,7 @@ class Elementwise:
         if self.translation is None:
             return self.fn
         scope: dict[str, Any] = {"_f": fmath, "_s": _scalar, "_INF": math.inf, "_NAN": math.nan}
-        exec(compile(self.translation.array_source, f"<elementwise {self.__name__}>", "exec"),
+        exec(compile(array_source(self.translation), f"<elementwise {self.__name__}>", "exec"),
              scope)  # fmt: skip
         found: Callable[..., Any] = scope[self.translation.name]
         return found
@@ -79,11 +86,18 @@ class Elementwise:
                 result = fast(args)
                 if result is not None:
                     return result
-        if self.nargs is not None and len(args) != self.nargs:
+        if not self.required <= len(args) <= self.nargs:
+            wanted = str(self.nargs) if self.required == self.nargs else \
+                f"from {self.required} to {self.nargs}"  # fmt: skip
             raise TypeError(
-                f"{self.__name__}() takes {self.nargs} positional argument(s) but {len(args)} "
+                f"{self.__name__}() takes {wanted} positional argument(s) but {len(args)} "
                 "were given"
             )
+        args = (*args, *self.defaults[len(args) - self.required:])
+        for i, a in enumerate(args):
+            check_array(self.__name__, f"argument {i}", a)
+        if out is not None:
+            check_array(self.__name__, "out", out, output=True)
         ctx = resolve(*args, out)
         args = tuple(a if isinstance(a, bool | int | float) else ctx.asarray(a) for a in args)
         if all(backend_of(a) is None for a in args):
@@ -96,10 +110,10 @@ class Elementwise:
                 raise TypeError(f"{self.__name__}: out= is not supported for Dask arrays")
             return self.op(ctx, self, args, None, None)
         shape = broadcast_shape([tuple(a.shape) for a in args if backend_of(a) is not None])
-        if out is not None and ctx.backend.name == "jax":
-            raise TypeError(f"{self.__name__}: out= needs a mutable array; JAX arrays are not")
-        if out is not None and tuple(out.shape) != shape:
-            raise ValueError(f"out has shape {tuple(out.shape)}, the result has shape {shape}")
+        if out is not None:
+            if ctx.backend.name == "jax":
+                raise TypeError(f"{self.__name__}: out= needs a mutable array; JAX arrays are not")
+            check_out(self.__name__, out, shape, self.result_dtype(ctx, args))
         return self.op(ctx, self, args, shape, out)
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -114,6 +128,8 @@ class Elementwise:
         """The dtype the generic path gives for these argument types (cached)."""
         if self.dtype is not None:
             return as_dtype(ctx, self.dtype)
+        if self.translation is not None:
+            return self.plan(ctx, args).dtype
         key = (ctx.backend.name, *(getattr(a, "dtype", type(a)) for a in args))
         if key not in self._dtypes:
             probes = [ctx.xp.ones((1,), dtype=a.dtype, device=ctx.device)
@@ -123,26 +139,39 @@ class Elementwise:
             self._dtypes[key] = res.dtype
         return self._dtypes[key]
 
+    def plan(self, ctx: Context, args: tuple[Any, ...]) -> Plan:
+        """The typed plan for arguments like ``args`` (cached per library and kinds)."""
+        assert self.translation is not None
+        key = (ctx.backend.name, arg_kinds(args))
+        found = self._plans.get(key)
+        if found is None:
+            found = self._plans[key] = make_plan(
+                self.translation, ctx, args, lambda res, probes: _as_result_array(
+                    ctx, res, probes).dtype)  # fmt: skip
+        return found
+
+    def kernel_declined(self, ctx: Context, args: tuple[Any, ...], values: bool = True
+                        ) -> str | None:  # fmt: skip
+        """Why no kernel computes arguments like these as NumPy does, or None. With
+        ``values``, also checks the values of Python int arguments and raises what the
+        generic path would raise for them (see plan.check_values)."""
+        if self.translation is None:
+            return self.no_kernel
+        plan = self.plan(ctx, args)
+        if plan.declined or not values:
+            return plan.declined
+        return check_values(self.translation, plan, args)
+
     def call_array_form(self, ctx: Context, args: tuple[Any, ...]) -> Any:
         if self.translation is None:
             return self.array_fn(*args)
         arrays = [a for a in args if backend_of(a) is not None]
         return self.array_fn(*args, _dtype=ctx.xp.result_type(*arrays) if arrays else None)
 
-    def scalar_def(self, decorator: str, numbers: tuple[str, str]) -> tuple[str, str]:
-        """(source defining the scalar function for a kernel module, its name).
-
-        ``numbers`` names the NumPy types that integer and float literals take.
-        """
-        if self.translation is None:
-            return "", "_user_fn"
-        types = f"_KI = _np.{numbers[0]}\n_KF = _np.{numbers[1]}\n\n"
-        return f"{types}{decorator}\n{self.translation.scalar_source}\n", self.translation.name
-
-    def finish_module(self, module: ModuleType, jit: Callable[[Any], Any]) -> None:
-        """Give a kernel module built without source the user's function, compiled."""
-        if self.translation is None:
-            module._user_fn = jit(self.fn)  # type: ignore[attr-defined]
+    def scalar_def(self, ctx: Context, args: tuple[Any, ...], decorator: str) -> tuple[str, str]:
+        """(source defining the typed scalar function for a kernel module, its name)."""
+        assert self.translation is not None
+        return self.plan(ctx, args).source(self.translation, decorator), self.translation.name
 
     def remember_fast(self, args: tuple[Any, ...], make: Callable[[], Any]) -> None:
         """Keep the lean launch path for later calls with arguments like ``args``; ``make``

@@ -15,10 +15,10 @@ from ..._checks import dtype_name, not_on_host
 from ..._dispatch import Op
 from ...backends import Context
 from ...engines import numba_cpu
-from ...engines.notice import warn_once
 from ...engines.source import load_module
 from .core import ENGINES, Elementwise, generic
-from .signature import KERNEL_DTYPES, array_slots, literal_types, no_kernel_for
+from .plan import arg_kinds
+from .signature import KERNEL_DTYPES, array_slots, no_kernel_for
 
 __all__ = ["CPU_MIN_SIZE", "PARALLEL_MIN_SIZE", "kernel_source"]
 
@@ -38,7 +38,7 @@ def _supports(ctx: Context, ew: Elementwise, args: Any, shape: Any, out: Any) ->
         return blocked
     if out is not None and getattr(out, "requires_grad", False):
         return "out requires grad"
-    blocked = no_kernel_for(args)
+    blocked = no_kernel_for(args) or ew.kernel_declined(ctx, args, values=False)
     if blocked is None and dtype_name(ew.result_dtype(ctx, args)) not in KERNEL_DTYPES:
         blocked = "no kernel for the result dtype"
     return blocked or numba_cpu.missing()
@@ -54,6 +54,9 @@ def _wins(ctx: Context, ew: Elementwise, args: Any, shape: Any, out: Any) -> str
 def _run(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, out: Any) -> Any:
     import numpy as np
 
+    declined = ew.kernel_declined(ctx, args)  # the values of Python ints, on each call
+    if declined:
+        return generic(ctx, ew, args, shape, out)
     dtype = ew.result_dtype(ctx, args)
     host_args = [ctx.host_view(a) for a in args]
     target = np.empty(shape, dtype=dtype_name(dtype))
@@ -64,63 +67,52 @@ def _run(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, out: 
         np.shape(host_args[i]) == shape and host_args[i].flags.c_contiguous for i in slots
     )
     view_out = target.reshape(-1) if flat else target
+    # Python ints go in as int64 (what their kind computes in), whatever their size.
     views = [
-        (np.reshape(a, -1) if flat else np.broadcast_to(a, shape)) if i in slots else a
+        (np.reshape(a, -1) if flat else np.broadcast_to(a, shape)) if i in slots
+        else (np.int64(a) if type(a) is int else a)
         for i, a in enumerate(host_args)
-    ]
-    numbers = literal_types(ctx, args)
+    ]  # fmt: skip
     parallel = numba_cpu.parallel(math.prod(shape), PARALLEL_MIN_SIZE)
+    kinds = arg_kinds(args)
     kernel = ew.kernel(
-        ("cpu", view_out.ndim, slots, numbers, parallel),
-        lambda: _build(ew, view_out.ndim, slots, numbers, parallel),
+        ("cpu", ctx.backend.name, view_out.ndim, kinds, parallel),
+        lambda: _build(kernel_source(ew, ctx, args, view_out.ndim, parallel)),
     )
-    try:
-        numba_cpu.run(kernel, [view_out, *views], parallel)
-    except Exception as exc:  # Numba's typing errors have no common public base
-        if ew.translation is not None or type(exc).__module__.partition(".")[0] != "numba":
-            raise
-        ew.no_kernel = f"Numba cannot compile this function ({type(exc).__name__})"
-        warn_once(ew.no_kernel, engine="fused CPU kernels")
-        return generic(ctx, ew, args, shape, out)
+    numba_cpu.run(kernel, [view_out, *views], parallel)
     if out is None:
         return result
     out[...] = result
     return out
 
 
-def kernel_source(ew: Elementwise, ndim: int, slots: tuple[int, ...], numbers: tuple[str, str],
+def kernel_source(ew: Elementwise, ctx: Context, args: tuple[Any, ...], ndim: int,
                   parallel: bool = False) -> str:  # fmt: skip
-    """The Numba module for ``ew`` over ``ndim``-dimensional views: ``kernel(out, *args)``."""
-    nargs = ew.nargs or 0
-    scalar, name = ew.scalar_def('@njit(cache=True, error_model="numpy")', numbers)
-    params = ", ".join(f"a{i}" for i in range(nargs))
+    """The Numba module for ``ew`` on arguments like ``args`` over ``ndim``-dimensional views:
+    ``kernel(out, *args)``."""
+    slots = array_slots(args)
+    scalar, name = ew.scalar_def(ctx, args, '@njit(cache=True, error_model="numpy")')
+    params = ", ".join(f"a{i}" for i in range(ew.nargs))
     idx = ", ".join(f"i{d}" for d in range(ndim))
-    call = ", ".join(f"a{i}[{idx}]" if i in slots else f"a{i}" for i in range(nargs))
+    call = ", ".join(f"a{i}[{idx}]" if i in slots else f"a{i}" for i in range(ew.nargs))
     loops = []
     for d in range(ndim):
         outer = "prange" if parallel and d == 0 else "range"
         loops.append("    " * (d + 1) + f"for i{d} in {outer}(out.shape[{d}]):")
     body = "    " * (ndim + 1) + f"out[{idx}] = {name}({call})"
     options = 'cache=True, error_model="numpy"' + (", parallel=True" if parallel else "")
-    source = (
+    return (
         "import numpy as _np\n"
         "from numba import njit, prange\n"
         "from xpkern.engines.numba_cpu_scalars import *  # noqa: F403\n\n"
-        f"{scalar}"
+        f"{scalar}\n\n"
         f"@njit({options})\n"
         f"def kernel(out, {params}):\n" + "\n".join(loops) + "\n" + body + "\n"
     )
-    # A kernel calling a function that has no source file cannot be cached on disk.
-    return source if ew.translation else source.replace("cache=True", "cache=False")
 
 
-def _build(ew: Elementwise, ndim: int, slots: tuple[int, ...], numbers: tuple[str, str],
-           parallel: bool) -> Any:  # fmt: skip
-    import numba
-
-    tag = "cpu" if ew.translation else f"cpu_direct_{id(ew):x}"
-    module, _ = load_module(kernel_source(ew, ndim, slots, numbers, parallel), tag)
-    ew.finish_module(module, numba.njit(error_model="numpy"))
+def _build(source: str) -> Any:
+    module, _ = load_module(source, "cpu")
     return module.kernel
 
 

@@ -20,8 +20,9 @@ from ...backends import Context, resolve
 from ...engines import cuda as engine
 from ...engines.cuda.device import grid_rule
 from ...engines.source import load_module
-from .core import ENGINES, Elementwise, elementwise
-from .signature import array_slots, broadcast_shape, literal_types, no_kernel_for
+from .core import ENGINES, Elementwise, elementwise, generic
+from .plan import arg_kinds
+from .signature import array_slots, broadcast_shape, no_kernel_for
 
 __all__ = ["kernel_source", "ptx_cases", "run", "run_on_simulator"]
 
@@ -29,7 +30,7 @@ __all__ = ["kernel_source", "ptx_cases", "run", "run_on_simulator"]
 def _supports(ctx: Context, ew: Elementwise, args: Any, shape: Any, out: Any) -> str | None:
     if ew.no_kernel:
         return str(ew.no_kernel)
-    blocked = not_on_cuda(ctx) or no_kernel_for(args)
+    blocked = not_on_cuda(ctx) or no_kernel_for(args) or ew.kernel_declined(ctx, args, False)
     if blocked:
         return blocked
     for a in args:
@@ -42,16 +43,17 @@ def _supports(ctx: Context, ew: Elementwise, args: Any, shape: Any, out: Any) ->
     return engine.problem()
 
 
-def kernel_source(ew: Elementwise, slots: tuple[int, ...], numbers: tuple[str, str],
+def kernel_source(ew: Elementwise, ctx: Context, args: tuple[Any, ...],
                   unroll: int | None = None) -> str:  # fmt: skip
-    """The module of ``kernel(out, *args, n)``: each thread keeps ``unroll`` elements' loads in
-    flight before computing any (one at a time leaves it waiting a memory latency per
-    element); by the device's :func:`grid_rule` unless given."""
+    """The module of ``kernel(out, *args, n)`` for arguments like ``args``: each thread keeps
+    ``unroll`` elements' loads in flight before computing any (one at a time leaves it waiting
+    a memory latency per element); by the device's :func:`grid_rule` unless given."""
     unroll = unroll or grid_rule()[0]
-    nargs = ew.nargs or 0
+    slots = array_slots(args)
+    nargs = ew.nargs
     params = ", ".join(f"a{i}" for i in range(nargs))
     call = ", ".join(f"a{i}[i]" if i in slots else f"a{i}" for i in range(nargs))
-    scalar, name = ew.scalar_def("@cuda.jit(device=True)", numbers)
+    scalar, name = ew.scalar_def(ctx, args, "@cuda.jit(device=True)")
     loads = "".join(
         f"        v{i}_{u} = a{i}[i + {u} * stride]\n" for u in range(unroll) for i in slots
     )
@@ -65,7 +67,7 @@ def kernel_source(ew: Elementwise, slots: tuple[int, ...], numbers: tuple[str, s
         "import numpy as _np\n"
         "from xpkern.engines.cuda.compiler import cuda\n"
         "from xpkern.engines.cuda.scalars import *  # noqa: F403\n\n"
-        f"{scalar}"
+        f"{scalar}\n\n"
         f"def kernel(out, {params}, n):\n"
         "    i = cuda.grid(1)\n"
         "    stride = cuda.gridsize(1)\n"
@@ -78,13 +80,9 @@ def kernel_source(ew: Elementwise, slots: tuple[int, ...], numbers: tuple[str, s
     )
 
 
-def _module(ew: Elementwise, slots: tuple[int, ...], numbers: tuple[str, str],
+def _module(ew: Elementwise, ctx: Context, args: tuple[Any, ...],
             unroll: int | None = None) -> Any:  # fmt: skip
-    from ...engines.cuda import compiler
-
-    tag = "cuda" if ew.translation else f"cuda_direct_{id(ew):x}"
-    module, _ = load_module(kernel_source(ew, slots, numbers, unroll), tag)
-    ew.finish_module(module, compiler.device_function())
+    module, _ = load_module(kernel_source(ew, ctx, args, unroll), "cuda")
     return module
 
 
@@ -100,6 +98,8 @@ def run(ctx: Context, ew: Elementwise, args: Any, shape: Any, out: Any, *,
     from ...engines.cuda.streams import device_of
 
     like = engine.first_array(args)
+    if ew.kernel_declined(ctx, args):  # the values of Python ints, on each call
+        return generic(ctx, ew, args, shape, out)
     dtype = ew.result_dtype(ctx, args)
     result = out if out is not None and out.dtype == dtype else engine.empty(ctx, shape, dtype,
                                                                             like)  # fmt: skip
@@ -107,21 +107,23 @@ def run(ctx: Context, ew: Elementwise, args: Any, shape: Any, out: Any, *,
     n = int(flat[0].shape[0])
     flat.append(n)
     if n:
-        slots = array_slots(args)
         types_ = [numba_type(a) for a in flat]
-        numbers = literal_types(ctx, args)
-        key = ("cuda", *(str(t) for t in types_), numbers, unroll, str(ctx.device))
+        kinds = arg_kinds(args)
+        key = ("cuda", ctx.backend.name, *(str(t) for t in types_), kinds, unroll,
+               str(ctx.device))  # fmt: skip
 
         def build() -> engine.Launcher:
             # Bare pointers, except for bools: numba cannot store its 1-bit bool through one.
             raw = not any(engine.is_array(a) and dtype_name(a.dtype) == "bool" for a in flat)
-            return engine.Launcher(_module(ew, slots, numbers, unroll).kernel, types_, raw=raw)
+            return engine.Launcher(_module(ew, ctx, args, unroll).kernel, types_, raw=raw)
 
         with device_of(ctx, like):  # the module loads into the context of x's device
             launcher = ew.kernel(key, build)
             launcher.flat(ctx, n, flat, blocks_per_sm)
         tuned = unroll is not None or blocks_per_sm is not None
-        if out is None and launcher.cupy_fn is not None and launcher.raw and not tuned:
+        # Python int arguments have their values checked on each call: no lean call for them.
+        lean = not (tuned or ew.plan(ctx, args).checked)
+        if out is None and launcher.cupy_fn is not None and launcher.raw and lean:
             ew.remember_fast(args, lambda: engine.FlatCall(ctx, launcher, dtype, args))
     if out is not None and result is not out:
         out[...] = result
@@ -143,8 +145,11 @@ def run_on_simulator(ew: Elementwise, *args: Any) -> Any:
     host = tuple(np.array(np.broadcast_to(a, shape)).reshape(-1) if engine.is_array(a) else a
                  for a in args)  # fmt: skip
     ctx = resolve(*host)
+    declined = ew.kernel_declined(ctx, host)
+    if declined:
+        raise ValueError(f"no CUDA kernel for these arguments: {declined}")
     out = np.empty(int(np.prod(shape)), dtype=ew.result_dtype(ctx, host))
-    module = _module(ew, array_slots(args), literal_types(ctx, host))
+    module = _module(ew, ctx, host)
     if out.size:
         flat = [out, *host, out.size]
         # The simulator computes with NumPy scalars in threads of its own, which errstate (a
@@ -208,16 +213,13 @@ def ptx_cases() -> Iterator[tuple[str, Any, list[Any], bool]]:
         for dtype in dtypes:
             for mixed in (False, True):
                 kinds = [array_type(dtype, 1)] * nargs
-                slots = tuple(range(nargs))
                 if mixed and nargs > 1:  # the second argument a Python float
                     kinds[1] = scalar_type("float64")
-                    slots = (0,)
                 probe = np.ones(1, dtype=dtype)
                 ctx = resolve(probe)
                 args = (probe,) + ((2.5,) if mixed and nargs > 1 else (probe,) * (nargs - 1))
                 out_dtype = dtype_name(ew.result_dtype(ctx, args))
                 types_ = [array_type(out_dtype, 1), *kinds, scalar_type("int64")]
-                numbers = literal_types(ctx, args)
                 raw = dtype != "bool" and out_dtype != "bool"
                 yield (f"elementwise {label} {dtype}{' +scalar' if mixed else ''}",
-                       _module(ew, slots, numbers).kernel, types_, raw)  # fmt: skip
+                       _module(ew, ctx, args).kernel, types_, raw)  # fmt: skip

@@ -1,5 +1,5 @@
 """What an elementwise call's arguments are: their broadcast shape, the dtypes a kernel takes,
-and the types that literals take in a kernel for them."""
+and the checks NumPy's ufuncs make on arguments and ``out``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 from ..._checks import dtype_name, needs_grad
 from ...backends import Context, backend_of
 
-__all__ = ["KERNEL_DTYPES", "array_slots", "broadcast_shape", "kernel_kind", "literal_types",
-           "no_kernel_for"]  # fmt: skip
+__all__ = ["KERNEL_DTYPES", "array_slots", "broadcast_shape", "check_array", "check_out",
+           "kernel_kind", "no_kernel_for"]  # fmt: skip
 
 KERNEL_DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
                  "uint64", "float32", "float64"}  # fmt: skip
@@ -39,13 +39,31 @@ def array_slots(args: Any) -> tuple[int, ...]:
     return tuple(i for i, a in enumerate(args) if backend_of(a) is not None)
 
 
-def literal_types(ctx: Context, args: tuple[Any, ...]) -> tuple[str, str]:
-    """The NumPy types of integer and float literals in a kernel for these arguments."""
-    arrays = [a for a in args if backend_of(a) is not None]
-    working = dtype_name(ctx.xp.result_type(*arrays)) if arrays else "float64"
-    if working.startswith("float"):
-        return ("float32", "float32") if working == "float32" else ("int64", "float64")
-    return (working if working != "bool" else "int64"), "float64"
+_REFUSED = {"MaskedArray": "a numpy.ma.MaskedArray: its mask would be lost (pass a.filled() "
+                           "or a.data)",
+             "matrix": "a numpy.matrix, whose * is a matrix product (pass numpy.asarray(m))"}
+
+
+def check_array(name: str, what: str, value: Any, output: bool = False) -> None:
+    """A TypeError for arguments no elementwise function takes as NumPy would."""
+    for cls in type(value).__mro__:
+        if cls.__name__ in _REFUSED and cls.__module__.startswith("numpy"):
+            raise TypeError(f"{name}: {what} is {_REFUSED[cls.__name__]}")
+    if output and backend_of(value) is None:
+        raise TypeError(f"{name}: out must be an array of a supported library, got "
+                        f"{type(value).__name__}")  # fmt: skip
+
+
+def check_out(name: str, out: Any, shape: tuple[int, ...], dtype: Any) -> None:
+    """The ValueError/TypeError NumPy's ufuncs give for an ``out`` that cannot take the result."""
+    import numpy as np
+
+    if tuple(out.shape) != shape:
+        raise ValueError(f"out has shape {tuple(out.shape)}, the result has shape {shape}")
+    result, target = dtype_name(dtype), dtype_name(out.dtype)
+    if not np.can_cast(result, target, "same_kind"):
+        raise TypeError(f"{name}: cannot cast the result from {result} to out's {target} "
+                        "(the same_kind rule of NumPy's out=)")
 
 
 def no_kernel_for(args: tuple[Any, ...]) -> str | None:

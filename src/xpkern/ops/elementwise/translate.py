@@ -1,168 +1,122 @@
-"""Reading an ``@elementwise`` function: check what it uses and write its two forms.
+"""Reading an ``@elementwise`` function: check what it uses and write it as a small tree.
 
-* the *array form* runs on whole arrays of any namespace: conditional expressions become
-  ``where``, ``and``/``or``/``not`` become logical functions, math calls go to ``fmath``;
-* the *scalar form* is what the fused kernels compile: math calls and the operators that
-  can fail go to the helpers of :mod:`xpkern._scalar`.
+The tree (:class:`Node`) is what both paths are generated from: the *array form* that runs on
+whole arrays of any namespace (:func:`array_source`), and the typed *scalar form* the fused
+kernels compile (``scalar_form.py``). Values the function reads from outside (globals, closure
+variables, bound arguments) are read once, here, at decoration: both paths see those values.
+Subexpressions of numbers only are computed here too.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
-import inspect
 import math
-import numbers
-import textwrap
 from dataclasses import dataclass
 from typing import Any
 
 from ... import _scalar, fmath
+from .target import (
+    ARITY,
+    SourceUnavailable,
+    Target,
+    UnsupportedFunction,
+    fmath_name,
+    is_number,
+    source_tree,
+)
 
-__all__ = ["Translation", "UnsupportedFunction", "translate"]
+__all__ = ["Node", "SourceUnavailable", "Translation", "UnsupportedFunction", "array_source",
+           "translate"]  # fmt: skip
+
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+           ast.Mod: "%", ast.Pow: "**"}  # fmt: skip
+_CMPOPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
+           ast.NotEq: "!="}  # fmt: skip
 
 
-class UnsupportedFunction(TypeError):
-    """The function uses something an elementwise kernel cannot express."""
+@dataclass(eq=False)
+class Node:
+    """One expression: ``kind`` is arg, local, const, bin, cmp, neg, pos, not, and, or, if
+    or call; ``op`` the operator, function or variable name; ``id`` its index in the tree."""
 
-
-class SourceUnavailable(UnsupportedFunction):
-    """The function's source cannot be read (defined in an interactive session, say)."""
-
-
-# fmath name -> helper of _scalar used in kernels
-_SCALAR_HELPER = {name: name for name in _scalar.NAMES} | {"abs": "fabs"}
-_FMATH_FUNCS = {name for name in fmath.__all__ if callable(getattr(fmath, name))} | {
-    "logical_and",
-    "logical_or",
-    "logical_not",
-}
-_ALIASES = {  # functions users may call instead of fmath's, by module and name
-    ("math", "fabs"): "abs", ("math", "atan"): "arctan", ("math", "atan2"): "arctan2",
-    ("math", "asin"): "arcsin", ("math", "acos"): "arccos",
-    ("numpy", "absolute"): "abs", ("numpy", "fmin"): "minimum", ("numpy", "fmax"): "maximum",
-}  # fmt: skip
-_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "div", ast.FloorDiv: "floordiv",
-           ast.Mod: "mod", ast.Pow: "power"}  # fmt: skip
-_CMPOPS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
+    kind: str
+    op: str = ""
+    items: tuple[Node, ...] = ()
+    value: Any = None
+    id: int = -1
 
 
 @dataclass(frozen=True)
 class Translation:
-    """The two forms of an elementwise function, as source text."""
+    """A checked function: its statements as (local name or None for the return, Node)."""
 
     name: str
     args: tuple[str, ...]
-    array_source: str
-    scalar_source: str
-
-
-def _source_tree(fn: Any) -> ast.FunctionDef | ast.Lambda:
-    try:
-        source = textwrap.dedent(inspect.getsource(fn))
-    except (OSError, TypeError) as exc:
-        raise SourceUnavailable(f"the source of {fn.__name__!r} is not available") from exc
-    if fn.__name__ != "<lambda>":
-        try:
-            tree = ast.parse(source)
-        except SyntaxError as exc:
-            raise UnsupportedFunction(f"cannot parse the source of {fn.__name__!r}") from exc
-        defs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
-        for node in defs:
-            if node.name == fn.__name__:
-                return node
-        raise UnsupportedFunction(f"cannot find the definition of {fn.__name__!r}")
-    return _find_lambda(fn, source)
-
-
-def _find_lambda(fn: Any, source: str) -> ast.Lambda:
-    # getsource gives the whole statement that holds the lambda; it may be a fragment.
-    tree = None
-    for text in (source, source.strip().rstrip(",)"), "(" + source.strip() + ")"):
-        try:
-            tree = ast.parse(text)
-            break
-        except SyntaxError:
-            continue
-    if tree is None:
-        start = source.find("lambda")
-        for end in range(len(source), start, -1):
-            try:
-                tree = ast.parse(source[start:end])
-                break
-            except SyntaxError:
-                continue
-    if tree is None:
-        raise UnsupportedFunction("cannot parse the source of the lambda")
-    names = fn.__code__.co_varnames[: fn.__code__.co_argcount]
-    found = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)
-             and tuple(a.arg for a in n.args.args) == names]  # fmt: skip
-    if len(found) != 1:
-        raise UnsupportedFunction(
-            "cannot tell which lambda on its line is the function; define it with def"
-        )
-    return found[0]
+    statements: tuple[tuple[str | None, Node], ...]
+    nodes: tuple[Node, ...]
 
 
 class _Reader:
-    """Checks a function body and rewrites it into the array form and the scalar form."""
+    """Checks a function body and turns it into :class:`Node` trees."""
 
-    def __init__(self, fn: Any, args: tuple[str, ...]) -> None:
-        self.fn = fn
-        self.args = args
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.fn = target.fn
+        self.args = target.args
         self.locals: set[str] = set()
+        self.nodes: list[Node] = []
 
-    def fail(self, node: ast.AST, what: str) -> UnsupportedFunction:
+    def node(self, kind: str, op: str = "", items: tuple[Node, ...] = (), value: Any = None,
+             source: ast.AST | None = None) -> Node:  # fmt: skip
+        new = Node(kind, op, items, value, len(self.nodes))
+        self.nodes.append(new)
+        if kind != "const" and items and all(i.kind == "const" for i in items):
+            return self.fold(new, source)
+        return new
+
+    def fold(self, node: Node, source: ast.AST | None) -> Node:
+        """A node of numbers only, computed now as the array form computes it."""
+        text = _array_text(node, probe=False)
+        try:
+            value = eval(text, _scope())  # noqa: S307 (text written by _array_text)
+        except (ArithmeticError, ValueError) as exc:
+            raise UnsupportedFunction(
+                f"{ast.unparse(source) if source else text} fails on numbers: {exc}"
+            ) from exc
+        return self.const(value, source)
+
+    def const(self, value: Any, source: ast.AST | None) -> Node:
+        if not is_number(value):
+            raise self.fail(source, f"the value {value!r} (only numbers can be captured)")
+        if not isinstance(value, bool | int | float):  # a NumPy scalar: its Python number
+            value = int(value) if float(value).is_integer() and "int" in type(value).__name__ \
+                else (bool(value) if "bool" in type(value).__name__ else float(value))
+        new = Node("const", value=value, id=len(self.nodes))
+        self.nodes.append(new)
+        return new
+
+    def fail(self, node: ast.AST | None, what: str) -> UnsupportedFunction:
         line = getattr(node, "lineno", None)
         where = f" (line {line} of the function)" if line else ""
         return UnsupportedFunction(f"elementwise functions cannot use {what}{where}")
 
-    def lookup(self, name: str) -> Any:
-        code = self.fn.__code__
-        if self.fn.__closure__ and name in code.co_freevars:
-            return self.fn.__closure__[code.co_freevars.index(name)].cell_contents
-        if name in self.fn.__globals__:
-            return self.fn.__globals__[name]
+    def lookup(self, name: str, node: ast.AST) -> Any:
+        if name in self.target.bound:
+            return self.target.bound[name]
+        fn = self.fn
+        assert fn is not None
+        code = fn.__code__
+        if fn.__closure__ and name in code.co_freevars:
+            try:
+                return fn.__closure__[code.co_freevars.index(name)].cell_contents
+            except ValueError:  # an empty cell: assigned after the function was made
+                raise self.fail(node, f"the name {name!r}, not yet assigned") from None
+        if name in fn.__globals__:
+            return fn.__globals__[name]
         if hasattr(builtins, name):
             return getattr(builtins, name)
-        raise self.fail(ast.Name(name), f"the undefined name {name!r}")
-
-    def constant(self, node: ast.AST, value: Any) -> tuple[str, str]:
-        if isinstance(value, bool | numbers.Integral | numbers.Real) and not isinstance(
-            value, complex
-        ):
-            if isinstance(value, bool):
-                return repr(value), repr(value)
-            v: int | float = int(value) if isinstance(value, numbers.Integral) else float(value)
-            if math.isfinite(v):
-                text = repr(v)
-            else:
-                text = "_NAN" if v != v else ("_INF" if v > 0 else "(-_INF)")
-            # In kernels numbers take the inputs' dtype, as Python scalars do with arrays in the
-            # Array API (x * 2.0 stays float32), instead of Numba's int64/float64.
-            cast = "_KI" if isinstance(v, int) else "_KF"
-            return text, f"{cast}({text})"
-        raise self.fail(node, f"the value {value!r} (only numbers can be captured)")
-
-    def function_name(self, node: ast.AST) -> str:
-        value = self.resolve(node)
-        for name in _FMATH_FUNCS:
-            if value is getattr(fmath, name, None):
-                return name
-        if value is builtins.abs:
-            return "abs"
-        if value in (builtins.min, builtins.max):
-            return "minimum" if value is builtins.min else "maximum"
-        module = getattr(value, "__module__", None) or type(value).__module__
-        name = getattr(value, "__name__", "")
-        top = (module or "").partition(".")[0]
-        if top in ("math", "numpy") or (module == "builtins" and name in dir(math)):
-            key = ("math" if module == "builtins" else top, name)
-            if key in _ALIASES:
-                return _ALIASES[key]
-            if name in _FMATH_FUNCS:
-                return name
-        raise self.fail(node, f"the function {ast.unparse(node)!r}")
+        raise self.fail(node, f"the undefined name {name!r}")
 
     def uses_inputs(self, node: ast.AST) -> bool:
         names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
@@ -170,107 +124,87 @@ class _Reader:
 
     def resolve(self, node: ast.AST) -> Any:
         if isinstance(node, ast.Name):
-            return self.lookup(node.id)
+            return self.lookup(node.id, node)
         if isinstance(node, ast.Attribute):
-            return getattr(self.resolve(node.value), node.attr, None)
+            if self.uses_inputs(node.value):
+                raise self.fail(node, f"attribute access {ast.unparse(node)!r} on an argument")
+            base = self.resolve(node.value)
+            if not hasattr(base, node.attr):
+                raise self.fail(node, f"{ast.unparse(node)!r}: no such attribute")
+            return getattr(base, node.attr)
         raise self.fail(node, f"the expression {ast.unparse(node)!r} as a function")
 
-    def expr(self, node: ast.AST) -> tuple[str, str]:
-        """(array form, scalar form) of an expression."""
+    def expr(self, node: ast.AST) -> Node:
         method = getattr(self, "expr_" + type(node).__name__, None)
         if method is None:
             raise self.fail(node, _describe(node))
-        found: tuple[str, str] = method(node)
+        found: Node = method(node)
         return found
 
-    def expr_Constant(self, node: ast.Constant) -> tuple[str, str]:
-        return self.constant(node, node.value)
+    def expr_Constant(self, node: ast.Constant) -> Node:
+        return self.const(node.value, node)
 
-    def expr_Name(self, node: ast.Name) -> tuple[str, str]:
-        if node.id in self.args or node.id in self.locals:
-            return node.id, node.id
-        value = self.lookup(node.id)
-        return self.constant(node, value)
+    def expr_Name(self, node: ast.Name) -> Node:
+        if node.id in self.locals:
+            return self.node("local", node.id)
+        if node.id in self.args:
+            return self.node("arg", node.id)
+        return self.const(self.lookup(node.id, node), node)
 
-    def expr_Attribute(self, node: ast.Attribute) -> tuple[str, str]:
-        return self.constant(node, self.resolve(node))
+    def expr_Attribute(self, node: ast.Attribute) -> Node:
+        return self.const(self.resolve(node), node)
 
-    def expr_BinOp(self, node: ast.BinOp) -> tuple[str, str]:
+    def expr_BinOp(self, node: ast.BinOp) -> Node:
         op = _BINOPS.get(type(node.op))
         if op is None:
-            raise self.fail(node, f"the operator {type(node.op).__name__}")
-        (la, ls), (ra, rs) = self.expr(node.left), self.expr(node.right)
-        array_op = {"div": "/", "floordiv": "//", "mod": "%", "power": "**"}.get(op, op)
-        if len(op) > 1 and not self.uses_inputs(node):
-            # Numbers only: Python would raise on 1 / 0 where arrays give inf.
-            return f"_s.{op}({la}, {ra})", f"_s_{op}({ls}, {rs})"
-        scalar = f"({ls} {op} {rs})" if len(op) == 1 else f"_s_{op}({ls}, {rs})"
-        exponent = getattr(node.right, "value", None)
-        if op == "power" and type(exponent) is int and 1 <= exponent <= 4:
-            # Small literal powers as products: exact, and far cheaper in a kernel.
-            scalar = "(" + " * ".join([ls] * exponent) + ")"
-        return f"_f._binop({array_op!r}, {la}, {ra})", scalar
+            raise self.fail(node, f"the operator {ast.unparse(node.op)!r}".replace("()", ""))
+        return self.node("bin", op, (self.expr(node.left), self.expr(node.right)), source=node)
 
-    def expr_UnaryOp(self, node: ast.UnaryOp) -> tuple[str, str]:
-        a, s = self.expr(node.operand)
-        if isinstance(node.op, ast.USub):
-            return f"(-{a})", f"(-{s})"
-        if isinstance(node.op, ast.UAdd):
-            return f"(+{a})", f"(+{s})"
-        if isinstance(node.op, ast.Not):
-            return f"_f.logical_not({a})", f"(not {s})"
-        raise self.fail(node, f"the operator {type(node.op).__name__}")
+    def expr_UnaryOp(self, node: ast.UnaryOp) -> Node:
+        kind = {ast.USub: "neg", ast.UAdd: "pos", ast.Not: "not"}.get(type(node.op))
+        if kind is None:
+            raise self.fail(node, "the operator '~' (bitwise operators)")
+        return self.node(kind, items=(self.expr(node.operand),), source=node)
 
-    def expr_Compare(self, node: ast.Compare) -> tuple[str, str]:
-        parts_a, parts_s = [], []
-        left = self.expr(node.left)
-        for op, right_node in zip(node.ops, node.comparators, strict=True):
-            if not isinstance(op, _CMPOPS):
-                raise self.fail(node, f"the comparison {type(op).__name__}")
-            right = self.expr(right_node)
-            sym = ast.unparse(ast.Compare(ast.Name("a"), [op], [ast.Name("b")]))[2:-2]
-            parts_a.append(f"({left[0]} {sym} {right[0]})")
-            parts_s.append(f"({left[1]} {sym} {right[1]})")
-            left = right
-        return _fold("_f.logical_and", parts_a), "(" + " and ".join(parts_s) + ")"
+    def expr_Compare(self, node: ast.Compare) -> Node:
+        operands = [self.expr(node.left)] + [self.expr(c) for c in node.comparators]
+        pairs = []
+        for i, op in enumerate(node.ops):
+            if type(op) not in _CMPOPS:
+                raise self.fail(node, f"the comparison {type(op).__name__} ('is', 'in')")
+            pairs.append(self.node("cmp", _CMPOPS[type(op)], (operands[i], operands[i + 1]),
+                                   source=node))  # fmt: skip
+        out = pairs[0]
+        for p in pairs[1:]:  # a < b < c is (a < b) and (b < c)
+            out = self.node("call", "logical_and", (out, p), source=node)
+        return out
 
-    def expr_BoolOp(self, node: ast.BoolOp) -> tuple[str, str]:
+    def expr_BoolOp(self, node: ast.BoolOp) -> Node:
+        kind = "and" if isinstance(node.op, ast.And) else "or"
         values = [self.expr(v) for v in node.values]
-        word = "and" if isinstance(node.op, ast.And) else "or"
-        return (
-            _fold(f"_f.logical_{word}", [a for a, _ in values]),
-            "(" + f" {word} ".join(s for _, s in values) + ")",
-        )
+        out = values[0]
+        for v in values[1:]:  # a or b or c is (a or b) or c, value for value
+            out = self.node(kind, items=(out, v), source=node)
+        return out
 
-    def expr_IfExp(self, node: ast.IfExp) -> tuple[str, str]:
-        (ta, ts), (ba, bs), (oa, os_) = map(self.expr, (node.test, node.body, node.orelse))
-        return f"_f.where({ta}, {ba}, {oa}, _dtype)", f"({bs} if {ts} else {os_})"
+    def expr_IfExp(self, node: ast.IfExp) -> Node:
+        items = (self.expr(node.test), self.expr(node.body), self.expr(node.orelse))
+        return self.node("if", items=items, source=node)
 
-    def expr_Call(self, node: ast.Call) -> tuple[str, str]:
+    def expr_Call(self, node: ast.Call) -> Node:
         if node.keywords:
-            raise self.fail(node, "keyword arguments in calls")
-        name = self.function_name(node.func)
-        args = [self.expr(a) for a in node.args]
-        arity = 3 if name == "where" else (
-            2 if name in ("minimum", "maximum", "arctan2", "hypot", "copysign", "logical_and",
-                          "logical_or") else 1
-        )  # fmt: skip
-        if len(args) != arity:
-            raise UnsupportedFunction(f"{name} takes {arity} argument(s), got {len(args)}")
-        array = (
-            f"_f.{name}({', '.join(a for a, _ in args)}{', _dtype' if name == 'where' else ''})"
-        )
-        if name.startswith("logical_"):
-            word = name.removeprefix("logical_")
-            scalar = (
-                f"(not {args[0][1]})" if word == "not" else f"({args[0][1]} {word} {args[1][1]})"
-            )
-        else:
-            scalar = f"_s_{_SCALAR_HELPER[name]}({', '.join(s for _, s in args)})"
-        return array, scalar
+            raise self.fail(node, f"keyword arguments in calls ({ast.unparse(node)!r})")
+        value = self.resolve(node.func)
+        name = fmath_name(value)
+        if name is None:
+            raise self.fail(node, f"the function {ast.unparse(node.func)!r}")
+        arity = ARITY.get(name, 1)
+        if len(node.args) != arity:
+            raise UnsupportedFunction(f"{name} takes {arity} argument(s), got {len(node.args)}")
+        return self.node("call", name, tuple(self.expr(a) for a in node.args), source=node)
 
-    def body(self, statements: list[ast.stmt]) -> tuple[list[str], list[str]]:
-        array_lines, scalar_lines = [], []
+    def body(self, statements: list[ast.stmt]) -> list[tuple[str | None, Node]]:
+        out: list[tuple[str | None, Node]] = []
         for i, stmt in enumerate(statements):
             if i == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
                 continue  # docstring
@@ -279,63 +213,110 @@ class _Reader:
                 and len(stmt.targets) == 1
                 and isinstance(stmt.targets[0], ast.Name)
             ):
-                a, s = self.expr(stmt.value)
-                name = stmt.targets[0].id
-                self.locals.add(name)
-                array_lines.append(f"{name} = {a}")
-                scalar_lines.append(f"{name} = {s}")
+                value = self.expr(stmt.value)
+                self.locals.add(stmt.targets[0].id)
+                out.append((stmt.targets[0].id, value))
             elif isinstance(stmt, ast.Return) and stmt.value is not None:
                 if i != len(statements) - 1:
                     raise self.fail(stmt, "statements after return")
-                a, s = self.expr(stmt.value)
-                array_lines.append(f"return {a}")
-                scalar_lines.append(f"return {s}")
+                out.append((None, self.expr(stmt.value)))
             else:
                 raise self.fail(stmt, _describe(stmt))
-        if not array_lines or not array_lines[-1].startswith("return"):
+        if not out or out[-1][0] is not None:
             raise UnsupportedFunction("an elementwise function must end with a return")
-        return array_lines, scalar_lines
-
-
-def _fold(func: str, parts: list[str]) -> str:
-    out = parts[0]
-    for p in parts[1:]:
-        out = f"{func}({out}, {p})"
-    return out
+        return out
 
 
 def _describe(node: ast.AST) -> str:
     names = {"If": "if statements (use 'a if cond else b')", "For": "for loops",
              "While": "while loops", "Subscript": "indexing", "ListComp": "comprehensions",
              "AugAssign": "augmented assignment", "Lambda": "nested lambdas",
-             "Tuple": "tuples", "List": "lists", "Dict": "dicts", "Starred": "*args"}  # fmt: skip
+             "Tuple": "tuples", "List": "lists", "Dict": "dicts", "Starred": "*args",
+             "Yield": "yield", "YieldFrom": "yield", "Await": "await",
+             "NamedExpr": "the walrus operator", "JoinedStr": "f-strings",
+             "Try": "try statements", "With": "with statements", "Raise": "raise",
+             "Global": "global statements", "Nonlocal": "nonlocal statements",
+             "Import": "import", "ImportFrom": "import", "Delete": "del",
+             "Assert": "assert", "Pass": "pass", "FunctionDef": "nested functions",
+             "AnnAssign": "annotated assignment"}  # fmt: skip
     kind = type(node).__name__
-    return names.get(kind, f"{kind} ({ast.unparse(node)!r})" if isinstance(node, ast.expr)
-                     else kind)  # fmt: skip
+    if isinstance(node, ast.Expr):
+        inner = node.value
+        what = names.get(type(inner).__name__, "an expression statement")
+        return f"{what} ({ast.unparse(node)!r}: a statement whose value is dropped)"
+    if isinstance(node, ast.Assign):
+        return f"assignment to {ast.unparse(node.targets[0])!r} (assign one plain name)"
+    if kind in names:
+        return names[kind]
+    return f"{kind} ({ast.unparse(node)!r})" if isinstance(node, ast.expr) else kind
 
 
-def translate(fn: Any) -> Translation:
-    """Check ``fn`` and write its array and scalar forms; raise UnsupportedFunction if it
-    uses anything else than numbers, arithmetic, comparisons, conditional expressions and
-    fmath functions."""
-    code = fn.__code__
-    if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) or code.co_kwonlyargcount:
-        raise UnsupportedFunction("elementwise functions take positional arguments only")
-    args = tuple(code.co_varnames[: code.co_argcount])
-    if not args:
-        raise UnsupportedFunction("an elementwise function needs at least one argument")
-    tree = _source_tree(fn)
-    reader = _Reader(fn, args)
-    if isinstance(tree, ast.Lambda):
-        a, s = reader.expr(tree.body)
-        array_lines, scalar_lines = [f"return {a}"], [f"return {s}"]
+def _scope() -> dict[str, Any]:
+    return {"_f": fmath, "_s": _scalar, "_INF": math.inf, "_NAN": math.nan}
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "_NAN" if value != value else ("_INF" if value > 0 else "(-_INF)")
+    return repr(value)
+
+
+def _array_text(node: Node, probe: bool) -> str:
+    """The array-form expression of ``node``; with ``probe``, each node reports its value
+    through ``_t(id, value)`` (how the kernels learn the type of every step)."""
+    parts = [_array_text(i, probe) for i in node.items]
+    kind = node.kind
+    if kind == "const":
+        return _literal(node.value)
+    if kind in ("arg", "local"):
+        text = node.op
+    elif kind == "bin":
+        text = f"_f._binop({node.op!r}, {parts[0]}, {parts[1]})"
+    elif kind == "cmp":
+        text = f"_f._compare({node.op!r}, {parts[0]}, {parts[1]})"
+    elif kind in ("neg", "pos"):
+        text = f"_f._unary({kind!r}, {parts[0]})"
+    elif kind == "not":
+        text = f"_f.logical_not({parts[0]})"
+    elif kind in ("and", "or"):
+        text = f"_f._either({kind!r}, {parts[0]}, {parts[1]})"
+    elif kind == "if":
+        text = f"_f.where({parts[0]}, {parts[1]}, {parts[2]}, _dtype)"
     else:
-        array_lines, scalar_lines = reader.body(tree.body)
-    sig = ", ".join(args)
-    name = fn.__name__ if fn.__name__.isidentifier() else "fn"
+        extra = ", _dtype" if node.op == "where" else ""
+        text = f"_f.{node.op}({', '.join(parts)}{extra})"
+    return f"_t({node.id}, {text})" if probe else text
 
-    def render(lines: list[str], extra: str = "") -> str:
-        return f"def {name}({sig}{extra}):\n" + "".join(f"    {line}\n" for line in lines)
 
-    # The array form also takes the inputs' dtype, for branches that are only numbers.
-    return Translation(name, args, render(array_lines, ", _dtype=None"), render(scalar_lines))
+def array_source(tr: Translation, probe: bool = False) -> str:
+    """The array form: ``def name(args, _dtype=None[, _t])`` on whole arrays."""
+    lines = [(f"{name} = " if name else "return ") + _array_text(node, probe)
+             for name, node in tr.statements]  # fmt: skip
+    extra = ", _dtype=None" + (", _t=None" if probe else "")
+    return f"def {tr.name}({', '.join(tr.args)}{extra}):\n" + "".join(
+        f"    {line}\n" for line in lines
+    )
+
+
+def _builtin(target: Target) -> Translation:
+    nodes = [Node("arg", a, id=i) for i, a in enumerate(target.args)]
+    call = Node("call", target.name, tuple(nodes), id=len(nodes))
+    return Translation(target.name, target.args, ((None, call),), (*nodes, call))
+
+
+def translate(target: Target) -> Translation:
+    """Check the target's function and read it into a :class:`Translation`; raise
+    UnsupportedFunction if it uses anything else than numbers, arithmetic, comparisons,
+    conditional expressions, ``and``/``or``/``not`` and fmath functions."""
+    if target.builtin is not None:
+        return _builtin(target)
+    if not target.args:
+        raise UnsupportedFunction("an elementwise function needs at least one argument")
+    tree = source_tree(target)
+    reader = _Reader(target)
+    if isinstance(tree, ast.Lambda):
+        statements = [(None, reader.expr(tree.body))]
+    else:
+        statements = reader.body(tree.body)
+    name = target.name if target.name.isidentifier() else "fn"
+    return Translation(name, target.args, tuple(statements), tuple(reader.nodes))

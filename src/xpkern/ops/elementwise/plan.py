@@ -1,0 +1,109 @@
+"""The plan of an elementwise function for one argument signature: the dtype of every step,
+the result dtype, and the kernel's scalar source (or why no kernel can compute it as NumPy).
+
+The steps' dtypes are learned by running the array form once on one-element arrays of the
+arguments' dtypes (with the Python numbers as they are), in the arguments' own library: a
+kernel then follows that library's promotion rules exactly. Where Python ints are arguments,
+NumPy checks their values on every call (``int8_array + 300`` raises OverflowError; an
+integer power with a negative exponent, ValueError); :func:`check_values` repeats that check
+on one-element NumPy arrays before each kernel call.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ... import _checks, _scalar, fmath
+from ..._checks import dtype_name
+from ...backends import Context, backend_of
+from .scalar_form import KernelDeclined, kind_of_value, scalar_source
+from .translate import Translation, array_source
+
+__all__ = ["Plan", "arg_kinds", "check_values", "make_plan"]
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+@dataclass
+class Plan:
+    """What a kernel needs for one signature; ``declined`` says why there is no kernel."""
+
+    kinds: tuple[str, ...]  # of the arguments
+    dtype: Any  # of the result, a dtype of the arguments' library
+    steps: dict[int, str] = field(default_factory=dict)
+    declined: str | None = None
+    checked: bool = False  # Python int arguments: their values are checked on each call
+
+    def source(self, tr: Translation, decorator: str) -> str:
+        return scalar_source(tr, self.steps, decorator)
+
+
+def arg_kinds(args: tuple[Any, ...]) -> tuple[str, ...]:
+    """The kind of each argument: its dtype name, or py:int/py:float/py:bool."""
+    return tuple(dtype_name(a.dtype) if backend_of(a) is not None else kind_of_value(a)
+                 for a in args)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=256)
+def _probe_fn(tr: Translation) -> Any:
+    scope: dict[str, Any] = {"_f": fmath, "_s": _scalar, "_INF": math.inf, "_NAN": math.nan}
+    exec(compile(array_source(tr, probe=True), f"<elementwise probe {tr.name}>", "exec"), scope)
+    return scope[tr.name]
+
+
+def _run_probe(tr: Translation, xp: Any, args: tuple[Any, ...]) -> tuple[Any, dict[int, Any]]:
+    seen: dict[int, Any] = {}
+
+    def record(node_id: int, value: Any) -> Any:
+        seen[node_id] = value
+        return value
+
+    arrays = [a for a in args if backend_of(a) is not None]
+    dtype = xp.result_type(*arrays) if arrays else None
+    return _probe_fn(tr)(*args, _dtype=dtype, _t=record), seen
+
+
+def _kind(value: Any) -> str:
+    return dtype_name(value.dtype) if backend_of(value) is not None else kind_of_value(value)
+
+
+def make_plan(tr: Translation, ctx: Context, args: tuple[Any, ...],
+              result_dtype: Callable[[Any, tuple[Any, ...]], Any]) -> Plan:  # fmt: skip
+    """The plan for arguments like ``args``; ``result_dtype(value, probes)`` is the dtype of
+    the array the generic path makes of the function's value. Errors the generic path raises
+    for these values propagate."""
+    probes = tuple(ctx.xp.ones((1,), dtype=a.dtype, device=ctx.device)
+                   if backend_of(a) is not None else a for a in args)  # fmt: skip
+    with _checks.quiet(ctx):
+        value, seen = _run_probe(tr, ctx.xp, probes)
+        dtype = result_dtype(value, probes)
+    kinds = arg_kinds(args)
+    steps = {node_id: _kind(v) for node_id, v in seen.items()}
+    plan = Plan(kinds, dtype, steps, checked="py:int" in kinds)
+    try:
+        plan.source(tr, "")
+    except KernelDeclined as exc:
+        plan.declined = str(exc)
+    return plan
+
+
+def check_values(tr: Translation, plan: Plan, args: tuple[Any, ...]) -> str | None:
+    """Raise what NumPy raises for these Python int arguments (out of the dtype's range, a
+    negative integer exponent); return why the kernel cannot take them (a Python int step
+    beyond int64), or None."""
+    if not plan.checked:
+        return None
+    probes = tuple(np.ones((1,), dtype=k) if not k.startswith("py:") else a
+                   for a, k in zip(args, plan.kinds, strict=True))  # fmt: skip
+    with np.errstate(all="ignore"):
+        _, seen = _run_probe(tr, np, probes)
+    for value in seen.values():
+        if isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
+            return f"the Python int {value} is beyond int64, which kernels compute Python ints in"
+    return None
