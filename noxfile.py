@@ -34,9 +34,10 @@ def tests_numpy(session: nox.Session) -> None:
 
 @nox.session(name="tests-torch")
 def tests_torch(session: nox.Session) -> None:
-    """The suite on NumPy and CPU torch tensors (agreement needs both)."""
+    """The suite on NumPy and CPU torch tensors (agreement needs both); the operator matrix
+    of tests/test_semantics.py on torch tensors (the NumPy session runs it on NumPy)."""
     session.install("-e", ".[test,torch]", *CPU_TORCH)
-    _pytest(session, "numpy,torch", "tests")
+    _pytest(session, "numpy,torch", "tests", XPKERN_SEMANTICS="torch")
 
 
 @nox.session(name="tests-strict")

@@ -291,3 +291,57 @@ def test_lean_call_source_checks_every_argument(library):
         assert check in source
     assert ("a2.requires_grad" in source) == (library == "torch")
     assert "pack(buffer, 0, " in source and ", a1, " in source  # the scalar by value
+
+
+SIM_DTYPES = ["bool", "int8", "uint8", "int32", "int64", "uint64", "float32", "float64"]
+SIM_OPS = ["+", "-", "*", "/", "//", "%", "**", "<", ">=", "==", "and", "or"]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("dtype", SIM_DTYPES)
+@pytest.mark.parametrize("op", SIM_OPS)
+def test_operators_on_edge_values_match_numpy(op, dtype):
+    """The CUDA kernels compute NumPy's answer on the edges of each dtype (the semantics that
+    tests/test_semantics.py checks on the CPU paths)."""
+    from xpkern.testing import assert_matches_numpy, edge_values
+
+    from .test_semantics import binary, expect, oracle, pairs
+
+    x, y = pairs(edge_values(dtype), edge_values(dtype))
+    f = binary(op)
+    if op == "**" and dtype != "float32" and dtype != "float64":
+        # An array exponent of integers: NumPy may raise, no kernel takes it; a Python int
+        # exponent runs in the kernel, checked per call.
+        x = edge_values(dtype)
+        x = x[x >= 0] if dtype != "bool" else x
+        # (NumPy's dtype for a bool array ** Python int depends on its value: a literal.)
+        f, args = (binary("**", "x", "3"), (x,)) if dtype == "bool" else (binary("**", "x", "k"),
+                                                                          (x, 3))  # fmt: skip
+        with np.errstate(all="ignore"):
+            want = x**3
+    else:
+        args = (x, y)
+        want = expect(lambda: oracle(op, x, y))
+    if isinstance(want, Exception):
+        with pytest.raises(type(want)):
+            run_on_simulator(f, *args)
+        return
+    ulps = 1 if op == "**" else 0  # the GPU's pow need not round as NumPy's
+    assert_matches_numpy(run_on_simulator(f, *args), want, ulps=ulps, what=f"{dtype} {op}")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int64", "float32"])
+def test_python_scalars_are_weak_in_kernels(dtype):
+    from xpkern.testing import assert_matches_numpy, edge_values
+
+    from .test_semantics import binary
+
+    x = edge_values(dtype)
+    for op, k in [("+", 100), ("*", 3), ("-", 0.3), ("<", 300), ("//", 0), ("%", 7)]:
+        with np.errstate(all="ignore"):
+            want = eval(f"x {op} k")
+        assert_matches_numpy(run_on_simulator(binary(op, "x", "k"), x, k), want,
+                             what=f"{dtype} {op} {k}")  # fmt: skip
+    with pytest.raises(OverflowError):
+        run_on_simulator(binary("+", "x", "k"), np.ones(3, np.int8), 200)

@@ -13,6 +13,7 @@ import numpy as np
 INF = math.inf
 NAN = math.nan
 _EXP_MAX = 709.782712893384  # log(largest float64)
+_COSH_MAX = 710.4758600739439  # log(2 * largest float64): cosh and sinh overflow beyond
 _INT_EXACT = 4503599627370496.0  # 2**52: floats at least this large are integers
 
 
@@ -63,12 +64,18 @@ def power_weak(a, p):
 
 
 def ifloordiv(a, b):
-    # NumPy: integer division by zero gives 0, and MIN // -1 wraps to MIN.
+    # NumPy: integer division by zero gives 0, and MIN // -1 wraps to MIN (negated in uint64:
+    # a signed negation that overflows is undefined for the compiler).
+    # Every branch in uint64 (one type for Numba); the caller casts to the dtype.
     if b == 0:
-        return a - a
+        return np.uint64(0)
     if b == -1:
-        return -a
-    return a // b
+        return np.uint64(0) - np.uint64(a)
+    return np.uint64(a // b)
+
+
+def iabs(a):
+    return np.uint64(a) if a >= 0 else np.uint64(0) - np.uint64(a)
 
 
 def imod(a, b):
@@ -153,13 +160,13 @@ def arctan2(a, b):
 
 
 def sinh(x):
-    if abs(x) > _EXP_MAX:
+    if abs(x) > _COSH_MAX:
         return x * INF
     return math.sinh(x)
 
 
 def cosh(x):
-    return INF if abs(x) > _EXP_MAX else math.cosh(x)
+    return INF if abs(x) > _COSH_MAX else math.cosh(x)
 
 
 def tanh(x):
@@ -225,7 +232,8 @@ def where(c, a, b):
 
 
 NAMES = [
-    "div", "floordiv", "mod", "power", "power_weak", "ifloordiv", "imod", "ipower", "compare_iu", "exp", "expm1", "log", "log2", "log10", "log1p",
+    "div", "floordiv", "mod", "power", "power_weak", "ifloordiv", "iabs", "imod", "ipower",
+    "compare_iu", "exp", "expm1", "log", "log2", "log10", "log1p",
     "sqrt", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh",
     "tanh", "fabs", "floor", "ceil", "trunc", "sign", "square", "isnan", "isinf", "isfinite",
     "minimum", "maximum", "hypot", "copysign", "where",

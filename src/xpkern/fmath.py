@@ -314,6 +314,31 @@ def _int_divide(xp: Any, op: str, a: Any, b: Any) -> Any:
     return xp.where(special, fix, out)
 
 
+def _float_remainder(xp: Any, a: Any, b: Any) -> Any:
+    """``a % b`` as NumPy (and Python) computes it: from fmod, with the divisor's sign, also
+    on zeros; libraries that compute a - b * floor(a / b) lose it for huge quotients (0.5 %
+    1e-45 is NaN there) and infinite divisors. Without fmod (array-api-strict), their own."""
+    if _is_numpy(*(x for x in (a, b) if backend_of(x) is not None)):
+        return a % b
+    fmod = getattr(xp, "fmod", None)
+    if fmod is None:
+        return a % b
+    x, y = _as_arrays(xp, a, b)
+    mod = fmod(x, y)
+    mod = xp.where((mod != 0) & ((y < 0) != (mod < 0)), mod + y, mod)
+    return xp.where(mod == 0, xp.copysign(xp.zeros_like(mod), y), mod)
+
+
+def _int_and_float(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    """An integer and a float array in their common dtype: the library's, where it has one
+    (NumPy: int32 and float32 give float64), else the float's (array-api-strict refuses)."""
+    try:
+        common = xp.result_type(a, b)
+    except TypeError:
+        common = b.dtype if _is_int_array(xp, a) else a.dtype
+    return xp.astype(a, common), xp.astype(b, common)
+
+
 def _binop(op: str, a: Any, b: Any) -> Any:
     """``a op b`` as NumPy computes it, on arrays of any library or Python numbers: integer
     arithmetic wraps; // and % by zero give 0; an integer to a negative integer power raises
@@ -324,11 +349,10 @@ def _binop(op: str, a: Any, b: Any) -> Any:
         return _number_op(op, a, b)
     int_a, int_b = _is_int_array(xp, a), _is_int_array(xp, b)
     if not (int_a or int_b):
-        return _OPS[op](a, b)
-    if int_a and backend_of(b) is not None and not int_b:
-        a, int_a = xp.astype(a, b.dtype), False
-    if int_b and backend_of(a) is not None and not int_a:
-        b, int_b = xp.astype(b, a.dtype), False
+        return _float_remainder(xp, a, b) if op == "%" else _OPS[op](a, b)
+    if int_a != int_b and backend_of(a) is not None and backend_of(b) is not None:
+        a, b = _int_and_float(xp, a, b)
+        int_a = int_b = False
     if int_a and (isinstance(b, float) or (op == "/" and (int_b or isinstance(b, int)))):
         a, int_a = _to_float(xp, a), False
     if int_b and (isinstance(a, float) or (op == "/" and (int_a or isinstance(a, int)))):
@@ -340,10 +364,10 @@ def _binop(op: str, a: Any, b: Any) -> Any:
     ints = (int_a or isinstance(a, int)) and (int_b or isinstance(b, int))
     if ints and op in ("//", "%"):
         return _int_divide(xp, op, a, b)
-    if ints and op == "**":
+    if ints and op == "**" and not _is_numpy(*(x for x in (a, b) if backend_of(x) is not None)):
+        # NumPy raises this itself (after checking the exponent fits the dtype).
         negative = b < 0 if backend_of(b) is None else (
-            not _is_numpy(b) and not xp.isdtype(b.dtype, "unsigned integer")
-            and bool(xp.any(b < 0)))  # fmt: skip
+            not xp.isdtype(b.dtype, "unsigned integer") and bool(xp.any(b < 0)))  # fmt: skip
         if negative:
             raise ValueError(_NEGATIVE_POWER)
     return _OPS[op](a, b)
@@ -378,8 +402,11 @@ def _either(kind: str, a: Any, b: Any) -> Any:
     xp = _ns(a, b)
     if xp is None:
         return (a or b) if kind == "or" else (a and b)
-    (truth,) = _as_bools(xp, a)
     x, y = _as_arrays(xp, a, b)
+    if backend_of(a) is None:  # the truth of the number itself (1e-320 is true in float32 too)
+        truth = xp.asarray(bool(a), device=_device_of(x))
+    else:
+        (truth,) = _as_bools(xp, a)
     if x.dtype != y.dtype:
         try:
             common = xp.result_type(x, y)

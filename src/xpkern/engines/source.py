@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -30,9 +32,23 @@ def cache_dir() -> Path | None:
     return path
 
 
+@functools.cache
+def _library_digest(modules: tuple[str, ...]) -> bytes:
+    """The contents of the xpkern modules generated code imports (and of the scalar helpers
+    they compile): Numba's cache of a kernel holds the helpers it called, so a kernel compiled
+    against other helpers must not be reused."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for module in ("_scalar", *modules):
+        path = package.joinpath(*module.split(".")).with_suffix(".py")
+        digest.update(path.read_bytes() if path.exists() else module.encode())
+    return digest.digest()
+
+
 def load_module(source: str, tag: str) -> tuple[ModuleType, bool]:
     """Import generated ``source`` from a file (so Numba can cache it); (module, cached)."""
-    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
+    imports = tuple(sorted(set(re.findall(r"^from xpkern\.([\w.]+) import", source, re.M))))
+    digest = hashlib.sha256(source.encode() + _library_digest(imports)).hexdigest()[:20]
     name = f"xpkern_kernel_{tag}_{digest}"
     if name in sys.modules:
         return sys.modules[name], True

@@ -149,9 +149,11 @@ def run_on_simulator(ew: Elementwise, *args: Any) -> Any:
     if declined:
         raise ValueError(f"no CUDA kernel for these arguments: {declined}")
     out = np.empty(int(np.prod(shape)), dtype=ew.result_dtype(ctx, host))
+    # A GPU kernel receives Python ints as int64, as the launcher passes them.
+    scalars = tuple(np.int64(a) if type(a) is int else a for a in host)
     module = _module(ew, ctx, host)
     if out.size:
-        flat = [out, *host, out.size]
+        flat = [out, *scalars, out.size]
         # The simulator computes with NumPy scalars in threads of its own, which errstate (a
         # context variable) does not reach: inf - inf warns there as NumPy would not.
         with np.errstate(all="ignore"), warnings.catch_warnings():

@@ -61,6 +61,15 @@ def _literal(value: Any, kind: str) -> str:
     return text if _weak(kind) else f"_np.{kind}({text})"
 
 
+def _modular(a: str, op: str, b: str) -> str:
+    # Integer + - * in uint64: Numba marks signed arithmetic as never overflowing (LLVM's nsw),
+    # which lets LLVM fold (x + 100) > 0 into x > -100; unsigned arithmetic wraps, and the cast
+    # to the dtype keeps the low bits, which are what NumPy's wrapped result has.
+    if a == "_np.uint64(0)":
+        return f"({a} {op} _np.uint64({b}))"
+    return f"(_np.uint64({a}) {op} _np.uint64({b}))"
+
+
 def _wrap(text: str, kind: str) -> str:
     """``text`` (whatever type Numba gives it) as a value of ``kind``."""
     if kind in ("bool", "py:bool"):
@@ -104,7 +113,7 @@ class _Writer:
             return self.weak_bin(node, kind)
         a, b = self.cast(left, kind), self.cast(right, kind)
         if op in "+-*":
-            return _wrap(f"({a} {op} {b})", kind)
+            return _wrap(_modular(a, op, b) if _is_int(kind) else f"({a} {op} {b})", kind)
         if op == "/":
             return _wrap(f"_s_div({a}, {b})", kind)
         if op in ("//", "%"):
@@ -126,6 +135,9 @@ class _Writer:
 
     def power(self, base: Node, exponent: Node, kind: str, a: str, b: str) -> str:
         ekind = self.kind(exponent)
+        if self.kind(base) == "bool" and _weak(ekind) and exponent.kind != "const":
+            raise KernelDeclined("bool array ** Python number: NumPy's result dtype depends on "
+                                 "the exponent's value (** 2 gives int8, ** 3 int64)")
         if _is_int(kind):
             if not _weak(ekind):
                 raise KernelDeclined(
@@ -133,8 +145,9 @@ class _Writer:
                     "exponent, which a kernel cannot"
                 )
             if exponent.kind == "const" and 1 <= exponent.value <= 4:
-                return _wrap("(" + " * ".join([a] * exponent.value) + ")", kind)
-            return _wrap(f"_s_ipower({a}, {self.emit(exponent)}, _np.{kind}(1))", kind)
+                return _wrap("(" + " * ".join([f"_np.uint64({a})"] * exponent.value) + ")", kind)
+            return _wrap(f"_s_ipower(_np.uint64({a}), {self.emit(exponent)}, _np.uint64(1))",
+                         kind)  # fmt: skip
         if _weak(ekind) and not _weak(self.kind(base)):
             # NumPy's array ** number takes other ufuncs for these exponents (sqrt keeps -0.0).
             if exponent.kind == "const":
@@ -191,7 +204,9 @@ class _Writer:
         return f"({order} {op} 0)"
 
     def emit_neg(self, node: Node, kind: str) -> str:
-        return _wrap(f"(-{self.cast(node.items[0], kind)})", kind)
+        a = self.cast(node.items[0], kind)
+        return _wrap(_modular("_np.uint64(0)", "-", a) if _is_int(kind) and not _weak(kind)
+                     else f"(-{a})", kind)  # fmt: skip
 
     def emit_pos(self, node: Node, kind: str) -> str:
         return _wrap(f"(+{self.cast(node.items[0], kind)})", kind)
@@ -224,6 +239,9 @@ class _Writer:
             return repr(name == "isfinite")  # integers are finite numbers
         if name in ("floor", "ceil", "trunc") and not _is_float(kind):
             return self.cast(items[0], kind)  # NumPy keeps integers as they are
+        if name in ("abs", "square") and _is_int(kind) and not _weak(kind):
+            a = self.cast(items[0], kind)
+            return _wrap(_modular(a, "*", a) if name == "square" else f"_s_iabs({a})", kind)
         helper = "fabs" if name == "abs" else name
         args = ", ".join(self.cast(i, kind if not kind.endswith("bool") else self.kind(i))
                          for i in items)  # fmt: skip
