@@ -20,11 +20,11 @@ __all__ = ["Backend", "dtype_name"]
 
 def dtype_name(dtype: Any) -> str:
     """``"float32"`` for NumPy's, torch's or CuPy's float32 alike."""
-    return _dtype_name(type(dtype), dtype)
+    return _dtype_name(type(dtype).__qualname__, dtype)
 
 
 @lru_cache(maxsize=256)
-def _dtype_name(kind: type, dtype: Any) -> str:
+def _dtype_name(kind: str, dtype: Any) -> str:
     # Keyed by the type too: array-api-strict's dtypes hash as NumPy's and warn when the
     # cache compares the two.
     return str(dtype).rpartition(".")[2]

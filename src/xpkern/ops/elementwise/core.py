@@ -8,20 +8,18 @@ their implementations to each function's op through :data:`ENGINES`.
 from __future__ import annotations
 
 import functools
-import math
 import threading
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
-from ... import _checks, _scalar, fmath
+from ... import _checks
 from ..._dispatch import Op, auto_dispatch, public
 from ...backends import Context, backend_of, resolve
 from ...engines.cuda.lean import signature as lean_signature
 from .plan import Plan, arg_kinds, check_values, make_plan
 from .signature import broadcast_shape, check_array, check_out, kernel_kind
 from .target import SourceUnavailable, UnsupportedFunction, target_of
-from .translate import Translation, array_source, translate
+from .translate import Translation, array_scope, array_source, translate
 
 __all__ = ["ENGINES", "Elementwise", "UnsupportedFunction", "elementwise", "generic"]
 
@@ -71,7 +69,7 @@ class Elementwise:
     def _array_form(self) -> Callable[..., Any]:
         if self.translation is None:
             return self.fn
-        scope: dict[str, Any] = {"_f": fmath, "_s": _scalar, "_INF": math.inf, "_NAN": math.nan}
+        scope = array_scope()
         exec(compile(array_source(self.translation), f"<elementwise {self.__name__}>", "exec"),
              scope)  # fmt: skip
         found: Callable[..., Any] = scope[self.translation.name]
@@ -93,7 +91,7 @@ class Elementwise:
                 f"{self.__name__}() takes {wanted} positional argument(s) but {len(args)} "
                 "were given"
             )
-        args = (*args, *self.defaults[len(args) - self.required:])
+        args = (*args, *self.defaults[len(args) - self.required :])
         for i, a in enumerate(args):
             check_array(self.__name__, f"argument {i}", a)
         if out is not None:

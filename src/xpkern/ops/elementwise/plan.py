@@ -12,18 +12,17 @@ on one-element NumPy arrays before each kernel call.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ... import _checks, _scalar, fmath
+from ... import _checks
 from ..._checks import dtype_name
 from ...backends import Context, backend_of
 from .scalar_form import KernelDeclined, kind_of_value, scalar_source
-from .translate import Translation, array_source
+from .translate import Translation, array_scope, array_source
 
 __all__ = ["Plan", "arg_kinds", "check_values", "make_plan"]
 
@@ -52,7 +51,7 @@ def arg_kinds(args: tuple[Any, ...]) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=256)
 def _probe_fn(tr: Translation) -> Any:
-    scope: dict[str, Any] = {"_f": fmath, "_s": _scalar, "_INF": math.inf, "_NAN": math.nan}
+    scope = array_scope()
     exec(compile(array_source(tr, probe=True), f"<elementwise probe {tr.name}>", "exec"), scope)
     return scope[tr.name]
 

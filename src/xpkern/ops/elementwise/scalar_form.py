@@ -40,7 +40,7 @@ def _weak(kind: str) -> bool:
 
 
 def _is_int(kind: str) -> bool:
-    return kind == "py:int" or "int" in kind and not _weak(kind)
+    return kind == "py:int" or ("int" in kind and not _weak(kind))
 
 
 def _is_float(kind: str) -> bool:
@@ -136,8 +136,10 @@ class _Writer:
     def power(self, base: Node, exponent: Node, kind: str, a: str, b: str) -> str:
         ekind = self.kind(exponent)
         if self.kind(base) == "bool" and _weak(ekind) and exponent.kind != "const":
-            raise KernelDeclined("bool array ** Python number: NumPy's result dtype depends on "
-                                 "the exponent's value (** 2 gives int8, ** 3 int64)")
+            raise KernelDeclined(
+                "bool array ** Python number: NumPy's result dtype depends on "
+                "the exponent's value (** 2 gives int8, ** 3 int64)"
+            )
         if _is_int(kind):
             if not _weak(ekind):
                 raise KernelDeclined(
@@ -151,8 +153,13 @@ class _Writer:
         if _weak(ekind) and not _weak(self.kind(base)):
             # NumPy's array ** number takes other ufuncs for these exponents (sqrt keeps -0.0).
             if exponent.kind == "const":
-                fast = {2: f"({a} * {a})", 1: f"(+{a})", 0: _literal(1, kind),
-                        0.5: f"_s_sqrt({a})", -1: f"_s_div({_literal(1, kind)}, {a})"}
+                fast = {
+                    2: f"({a} * {a})",
+                    1: f"(+{a})",
+                    0: _literal(1, kind),
+                    0.5: f"_s_sqrt({a})",
+                    -1: f"_s_div({_literal(1, kind)}, {a})",
+                }
                 if exponent.value in fast and not isinstance(exponent.value, bool):
                     return _wrap(fast[exponent.value], kind)
             else:
@@ -169,8 +176,11 @@ class _Writer:
         strong = kr if _weak(kl) else kl
         if weak_int and not _is_float(strong):
             return self.int_compare(node, weak_int[0])
-        if not _weak(kl) and not _weak(kr) and {kl, kr} & {"uint64"} and (
-            {kl, kr} & {"int8", "int16", "int32", "int64"}
+        if (
+            not _weak(kl)
+            and not _weak(kr)
+            and {kl, kr} & {"uint64"}
+            and ({kl, kr} & {"int8", "int16", "int32", "int64"})
         ):
             return self.mixed_compare(left, right, op)
         common = str(np.result_type(*(_as_dtype(k) for k in (kl, kr))))

@@ -7,7 +7,7 @@ import functools
 from typing import Any
 
 from ..._checks import dtype_name, needs_grad
-from ...backends import Context, backend_of
+from ...backends import backend_of
 
 __all__ = ["KERNEL_DTYPES", "array_slots", "broadcast_shape", "check_array", "check_out",
            "kernel_kind", "no_kernel_for"]  # fmt: skip
@@ -39,9 +39,10 @@ def array_slots(args: Any) -> tuple[int, ...]:
     return tuple(i for i, a in enumerate(args) if backend_of(a) is not None)
 
 
-_REFUSED = {"MaskedArray": "a numpy.ma.MaskedArray: its mask would be lost (pass a.filled() "
-                           "or a.data)",
-             "matrix": "a numpy.matrix, whose * is a matrix product (pass numpy.asarray(m))"}
+_REFUSED = {
+    "MaskedArray": "a numpy.ma.MaskedArray: its mask would be lost (pass a.filled() or a.data)",
+    "matrix": "a numpy.matrix, whose * is a matrix product (pass numpy.asarray(m))",
+}
 
 
 def check_array(name: str, what: str, value: Any, output: bool = False) -> None:
@@ -62,8 +63,10 @@ def check_out(name: str, out: Any, shape: tuple[int, ...], dtype: Any) -> None:
         raise ValueError(f"out has shape {tuple(out.shape)}, the result has shape {shape}")
     result, target = dtype_name(dtype), dtype_name(out.dtype)
     if not np.can_cast(result, target, "same_kind"):
-        raise TypeError(f"{name}: cannot cast the result from {result} to out's {target} "
-                        "(the same_kind rule of NumPy's out=)")
+        raise TypeError(
+            f"{name}: cannot cast the result from {result} to out's {target} "
+            "(the same_kind rule of NumPy's out=)"
+        )
 
 
 def no_kernel_for(args: tuple[Any, ...]) -> str | None:

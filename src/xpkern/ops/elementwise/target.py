@@ -82,7 +82,7 @@ class Target:
     name: str
     args: tuple[str, ...]
     defaults: tuple[Any, ...] = ()  # for the last len(defaults) arguments
-    fn: types.FunctionType | None = None  # None for a known math function
+    fn: Any = None  # the Python function; None for a known math function
     bound: dict[str, Any] = field(default_factory=dict)
     builtin: str | None = None  # the fmath name of a known math function
 
@@ -105,7 +105,7 @@ def target_of(obj: Any) -> Target:
         return _bind(target_of(obj.__func__), [obj.__self__], {})
     if isinstance(obj, types.FunctionType):
         return _function(obj)
-    call = getattr(type(obj), "__call__", None)
+    call = type(obj).__call__  # obj is callable: its class has one
     if isinstance(call, types.FunctionType):
         return _bind(_function(call), [obj], {})
     raise UnsupportedFunction(
@@ -143,11 +143,11 @@ def _bind(target: Target, values: list[Any], keywords: dict[str, Any]) -> Target
                         f"{len(values)} were bound")  # fmt: skip
     bound = dict(target.bound)
     bound.update(zip(target.args, values, strict=False))
-    rest = target.args[len(values):]
+    rest = target.args[len(values) :]
     unknown = set(keywords) - set(rest)
     if unknown:
         raise TypeError(f"{target.name}() has no argument {sorted(unknown)[0]!r} to bind")
-    defaults = dict(zip(target.args[target.required:], target.defaults, strict=True))
+    defaults = dict(zip(target.args[target.required :], target.defaults, strict=True))
     for name, value in keywords.items():
         if not is_number(value):
             raise UnsupportedFunction(f"the bound value {value!r} of {name!r} is not a number")
@@ -234,8 +234,11 @@ def _same_code(node: ast.Lambda, code: types.CodeType) -> bool:
     made = next((c for c in module.co_consts if isinstance(c, types.CodeType)), None)
     if made is None:
         return False
-    # Captured variables load differently once compiled alone; constants and operators do not.
-    return made.co_consts == code.co_consts and _ops(made) == _ops(code)
+    # Captured variables load differently once compiled alone (as globals): compare the names
+    # they read, the constants and the operations.
+    names = set(code.co_names) | set(code.co_freevars)
+    return (made.co_consts == code.co_consts and set(made.co_names) == names
+            and _ops(made) == _ops(code))  # fmt: skip
 
 
 def _ops(code: types.CodeType) -> list[str]:

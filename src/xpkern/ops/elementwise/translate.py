@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ... import _scalar, fmath
+from ... import _operators, _scalar, fmath
 from .target import (
     ARITY,
     SourceUnavailable,
@@ -26,11 +26,13 @@ from .target import (
     source_tree,
 )
 
-__all__ = ["Node", "SourceUnavailable", "Translation", "UnsupportedFunction", "array_source",
-           "translate"]  # fmt: skip
+__all__ = ["Node", "SourceUnavailable", "Translation", "UnsupportedFunction", "array_scope",
+           "array_source", "translate"]  # fmt: skip
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
            ast.Mod: "%", ast.Pow: "**"}  # fmt: skip
+_BITWISE = {ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<",
+            ast.RShift: ">>", ast.MatMult: "@"}  # fmt: skip
 _CMPOPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
            ast.NotEq: "!="}  # fmt: skip
 
@@ -79,7 +81,7 @@ class _Reader:
         """A node of numbers only, computed now as the array form computes it."""
         text = _array_text(node, probe=False)
         try:
-            value = eval(text, _scope())  # noqa: S307 (text written by _array_text)
+            value = eval(text, {**array_scope(), "_dtype": None})
         except (ArithmeticError, ValueError) as exc:
             raise UnsupportedFunction(
                 f"{ast.unparse(source) if source else text} fails on numbers: {exc}"
@@ -90,8 +92,11 @@ class _Reader:
         if not is_number(value):
             raise self.fail(source, f"the value {value!r} (only numbers can be captured)")
         if not isinstance(value, bool | int | float):  # a NumPy scalar: its Python number
-            value = int(value) if float(value).is_integer() and "int" in type(value).__name__ \
+            value = (
+                int(value)
+                if float(value).is_integer() and "int" in type(value).__name__
                 else (bool(value) if "bool" in type(value).__name__ else float(value))
+            )
         new = Node("const", value=value, id=len(self.nodes))
         self.nodes.append(new)
         return new
@@ -157,7 +162,8 @@ class _Reader:
     def expr_BinOp(self, node: ast.BinOp) -> Node:
         op = _BINOPS.get(type(node.op))
         if op is None:
-            raise self.fail(node, f"the operator {ast.unparse(node.op)!r}".replace("()", ""))
+            symbol = _BITWISE.get(type(node.op), type(node.op).__name__)
+            raise self.fail(node, f"the operator {symbol!r} (bitwise and matrix operators)")
         return self.node("bin", op, (self.expr(node.left), self.expr(node.right)), source=node)
 
     def expr_UnaryOp(self, node: ast.UnaryOp) -> Node:
@@ -167,11 +173,12 @@ class _Reader:
         return self.node(kind, items=(self.expr(node.operand),), source=node)
 
     def expr_Compare(self, node: ast.Compare) -> Node:
+        for op in node.ops:
+            if type(op) not in _CMPOPS:
+                raise self.fail(node, f"the comparison {type(op).__name__} ('is', 'in')")
         operands = [self.expr(node.left)] + [self.expr(c) for c in node.comparators]
         pairs = []
         for i, op in enumerate(node.ops):
-            if type(op) not in _CMPOPS:
-                raise self.fail(node, f"the comparison {type(op).__name__} ('is', 'in')")
             pairs.append(self.node("cmp", _CMPOPS[type(op)], (operands[i], operands[i + 1]),
                                    source=node))  # fmt: skip
         out = pairs[0]
@@ -251,8 +258,9 @@ def _describe(node: ast.AST) -> str:
     return f"{kind} ({ast.unparse(node)!r})" if isinstance(node, ast.expr) else kind
 
 
-def _scope() -> dict[str, Any]:
-    return {"_f": fmath, "_s": _scalar, "_INF": math.inf, "_NAN": math.nan}
+def array_scope() -> dict[str, Any]:
+    """The names the array form's source uses."""
+    return {"_f": fmath, "_o": _operators, "_s": _scalar, "_INF": math.inf, "_NAN": math.nan}
 
 
 def _literal(value: Any) -> str:
@@ -271,15 +279,15 @@ def _array_text(node: Node, probe: bool) -> str:
     if kind in ("arg", "local"):
         text = node.op
     elif kind == "bin":
-        text = f"_f._binop({node.op!r}, {parts[0]}, {parts[1]})"
+        text = f"_o.binop({node.op!r}, {parts[0]}, {parts[1]})"
     elif kind == "cmp":
-        text = f"_f._compare({node.op!r}, {parts[0]}, {parts[1]})"
+        text = f"_o.compare({node.op!r}, {parts[0]}, {parts[1]})"
     elif kind in ("neg", "pos"):
-        text = f"_f._unary({kind!r}, {parts[0]})"
+        text = f"_o.sign_op({kind!r}, {parts[0]})"
     elif kind == "not":
         text = f"_f.logical_not({parts[0]})"
     elif kind in ("and", "or"):
-        text = f"_f._either({kind!r}, {parts[0]}, {parts[1]})"
+        text = f"_o.either({kind!r}, {parts[0]}, {parts[1]})"
     elif kind == "if":
         text = f"_f.where({parts[0]}, {parts[1]}, {parts[2]}, _dtype)"
     else:
@@ -314,6 +322,7 @@ def translate(target: Target) -> Translation:
         raise UnsupportedFunction("an elementwise function needs at least one argument")
     tree = source_tree(target)
     reader = _Reader(target)
+    statements: list[tuple[str | None, Node]]
     if isinstance(tree, ast.Lambda):
         statements = [(None, reader.expr(tree.body))]
     else:
