@@ -16,7 +16,7 @@ from ... import _checks
 from ..._dispatch import Op, auto_dispatch, public
 from ...backends import Context, backend_of, resolve
 from ...engines.cuda.lean import signature as lean_signature
-from .plan import Plan, arg_kinds, check_values, make_plan
+from .plan import Plan, check_values, make_plan, plan_key
 from .signature import broadcast_shape, check_array, check_out, kernel_kind
 from .target import SourceUnavailable, UnsupportedFunction, target_of
 from .translate import Translation, array_scope, array_source, translate
@@ -140,7 +140,7 @@ class Elementwise:
     def plan(self, ctx: Context, args: tuple[Any, ...]) -> Plan:
         """The typed plan for arguments like ``args`` (cached per library and kinds)."""
         assert self.translation is not None
-        key = (ctx.backend.name, arg_kinds(args))
+        key = plan_key(ctx, args)
         found = self._plans.get(key)
         if found is None:
             found = self._plans[key] = make_plan(
@@ -159,6 +159,15 @@ class Elementwise:
         if plan.declined or not values:
             return plan.declined
         return check_values(self.translation, plan, args)
+
+    def kernel_plan(self, ctx: Context, args: tuple[Any, ...]) -> tuple[Plan | None, Any]:
+        """(the plan, the result dtype) for a kernel call on these values, or (None, None)
+        where their Python ints must go to the generic path; raises what that path would."""
+        assert self.translation is not None
+        plan = self.plan(ctx, args)
+        if plan.checked and check_values(self.translation, plan, args):
+            return None, None
+        return plan, plan.dtype if self.dtype is None else as_dtype(ctx, self.dtype)
 
     def call_array_form(self, ctx: Context, args: tuple[Any, ...]) -> Any:
         if self.translation is None:

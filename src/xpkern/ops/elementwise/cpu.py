@@ -17,7 +17,7 @@ from ...backends import Context
 from ...engines import numba_cpu
 from ...engines.source import load_module
 from .core import ENGINES, Elementwise, generic
-from .plan import arg_kinds
+from .plan import plan_key
 from .signature import KERNEL_DTYPES, array_slots, no_kernel_for
 
 __all__ = ["CPU_MIN_SIZE", "PARALLEL_MIN_SIZE", "kernel_source"]
@@ -54,10 +54,9 @@ def _wins(ctx: Context, ew: Elementwise, args: Any, shape: Any, out: Any) -> str
 def _run(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, out: Any) -> Any:
     import numpy as np
 
-    declined = ew.kernel_declined(ctx, args)  # the values of Python ints, on each call
-    if declined:
+    plan, dtype = ew.kernel_plan(ctx, args)  # checks the values of Python ints, each call
+    if plan is None:
         return generic(ctx, ew, args, shape, out)
-    dtype = ew.result_dtype(ctx, args)
     host_args = [ctx.host_view(a) for a in args]
     target = np.empty(shape, dtype=dtype_name(dtype))
     result = ctx.from_host(target)
@@ -74,9 +73,8 @@ def _run(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, out: 
         for i, a in enumerate(host_args)
     ]  # fmt: skip
     parallel = numba_cpu.parallel(math.prod(shape), PARALLEL_MIN_SIZE)
-    kinds = arg_kinds(args)
     kernel = ew.kernel(
-        ("cpu", ctx.backend.name, view_out.ndim, kinds, parallel),
+        ("cpu", view_out.ndim, parallel, *plan_key(ctx, args)),
         lambda: _build(kernel_source(ew, ctx, args, view_out.ndim, parallel)),
     )
     numba_cpu.run(kernel, [view_out, *views], parallel)

@@ -21,7 +21,7 @@ from ...engines import cuda as engine
 from ...engines.cuda.device import grid_rule
 from ...engines.source import load_module
 from .core import ENGINES, Elementwise, elementwise, generic
-from .plan import arg_kinds
+from .plan import plan_key
 from .signature import array_slots, broadcast_shape, no_kernel_for
 
 __all__ = ["kernel_source", "ptx_cases", "run", "run_on_simulator"]
@@ -98,9 +98,9 @@ def run(ctx: Context, ew: Elementwise, args: Any, shape: Any, out: Any, *,
     from ...engines.cuda.streams import device_of
 
     like = engine.first_array(args)
-    if ew.kernel_declined(ctx, args):  # the values of Python ints, on each call
+    plan, dtype = ew.kernel_plan(ctx, args)  # checks the values of Python ints, each call
+    if plan is None:
         return generic(ctx, ew, args, shape, out)
-    dtype = ew.result_dtype(ctx, args)
     result = out if out is not None and out.dtype == dtype else engine.empty(ctx, shape, dtype,
                                                                             like)  # fmt: skip
     flat = [_flat(result)] + [_flat(a) for a in args]
@@ -108,9 +108,8 @@ def run(ctx: Context, ew: Elementwise, args: Any, shape: Any, out: Any, *,
     flat.append(n)
     if n:
         types_ = [numba_type(a) for a in flat]
-        kinds = arg_kinds(args)
-        key = ("cuda", ctx.backend.name, *(str(t) for t in types_), kinds, unroll,
-               str(ctx.device))  # fmt: skip
+        key = ("cuda", *(str(t) for t in types_), unroll, str(ctx.device),
+               *plan_key(ctx, args))  # fmt: skip
 
         def build() -> engine.Launcher:
             # Bare pointers, except for bools: numba cannot store its 1-bit bool through one.
@@ -122,7 +121,7 @@ def run(ctx: Context, ew: Elementwise, args: Any, shape: Any, out: Any, *,
             launcher.flat(ctx, n, flat, blocks_per_sm)
         tuned = unroll is not None or blocks_per_sm is not None
         # Python int arguments have their values checked on each call: no lean call for them.
-        lean = not (tuned or ew.plan(ctx, args).checked)
+        lean = not (tuned or plan.checked)
         if out is None and launcher.cupy_fn is not None and launcher.raw and lean:
             ew.remember_fast(args, lambda: engine.FlatCall(ctx, launcher, dtype, args))
     if out is not None and result is not out:

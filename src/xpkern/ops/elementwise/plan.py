@@ -24,7 +24,7 @@ from ...backends import Context, backend_of
 from .scalar_form import KernelDeclined, kind_of_value, scalar_source
 from .translate import Translation, array_scope, array_source
 
-__all__ = ["Plan", "arg_kinds", "check_values", "make_plan"]
+__all__ = ["Plan", "arg_kinds", "check_values", "make_plan", "plan_key"]
 
 _INT64 = (-(2**63), 2**63 - 1)
 
@@ -41,6 +41,15 @@ class Plan:
 
     def source(self, tr: Translation, decorator: str) -> str:
         return scalar_source(tr, self.steps, decorator)
+
+
+_NUMBERS = (bool, int, float)
+
+
+def plan_key(ctx: Context, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What two calls must share to share a plan (and a kernel): the library and each
+    argument's dtype, or its Python number type. Cheap: it is computed on every call."""
+    return (ctx.backend.name, *(type(a) if type(a) in _NUMBERS else a.dtype for a in args))
 
 
 def arg_kinds(args: tuple[Any, ...]) -> tuple[str, ...]:

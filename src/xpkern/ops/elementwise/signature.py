@@ -45,11 +45,19 @@ _REFUSED = {
 }
 
 
+@functools.lru_cache(maxsize=256)
+def _refused(kind: Any) -> str | None:
+    for cls in kind.__mro__:
+        if cls.__name__ in _REFUSED and cls.__module__.startswith("numpy"):
+            return _REFUSED[cls.__name__]
+    return None
+
+
 def check_array(name: str, what: str, value: Any, output: bool = False) -> None:
     """A TypeError for arguments no elementwise function takes as NumPy would."""
-    for cls in type(value).__mro__:
-        if cls.__name__ in _REFUSED and cls.__module__.startswith("numpy"):
-            raise TypeError(f"{name}: {what} is {_REFUSED[cls.__name__]}")
+    refused = _refused(type(value))
+    if refused is not None:
+        raise TypeError(f"{name}: {what} is {refused}")
     if output and backend_of(value) is None:
         raise TypeError(f"{name}: out must be an array of a supported library, got "
                         f"{type(value).__name__}")  # fmt: skip
