@@ -115,15 +115,23 @@ FAMILIES = {
     "mixed": list(EDGE_DTYPES),
 }
 SCALARS = st.one_of(st.sampled_from([0, 1, -1, 2, 127, 255, 2**31, -(2**63)]),
-                    st.sampled_from([0.0, -0.0, 0.5, np.inf, np.nan, 1e300]),
+                    st.sampled_from([0.0, -0.0, 0.5, np.inf, np.nan, 1e30]),
                     st.booleans())  # fmt: skip
-VALUE_SETS = 6  # value draws per function: each a 32-element array per argument
+VALUE_SETS = 8  # value draws per function: each a 32-element array per argument
+
+
+class PythonRaises(Exception):
+    """Python numbers alone raised (0 / 0, 1e300 ** 2), where xpkern gives NumPy's answer."""
 
 
 def _expected(ref, values):
     with np.errstate(all="ignore"):
         try:
             return eval(ref, {**_oracle_scope(), **values})
+        except (ZeroDivisionError, OverflowError) as exc:
+            if "out of bounds" in str(exc):  # NumPy's: a Python int beyond an array's dtype
+                return exc
+            return PythonRaises(str(exc))
         except (ArithmeticError, TypeError, ValueError) as exc:
             return exc
 
@@ -131,6 +139,8 @@ def _expected(ref, values):
 def _check(f, ref, values, what):
     want = _expected(ref, values)
     args = tuple(values[a] for a in ("x", "y", "k"))
+    if isinstance(want, PythonRaises):  # no NumPy answer to compare with
+        return
     if isinstance(want, Exception):
         with xpkern.config(impl="generic"), pytest.raises(type(want)):
             f(*args)
@@ -146,8 +156,8 @@ def _check(f, ref, values, what):
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_random_functions_match_numpy(family):
-    # 40 functions x 6 value sets x 32 elements: 7680 drawn value tuples per family.
-    @settings(max_examples=40, deadline=None)
+    # 25 functions x 8 value sets x 32 elements: 6400 drawn value tuples per family.
+    @settings(max_examples=25, deadline=None)
     @given(st.data())
     def run(data):
         expr = data.draw(expressions(("x", "y", "k"), depth=3), label="body")

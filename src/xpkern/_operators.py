@@ -105,7 +105,9 @@ def _number_op(op: str, a: Any, b: Any) -> Any:
 
         with np.errstate(all="ignore"):
             return float(np.power(x, y))
-    return {"/": _scalar.div, "//": _scalar.floordiv, "%": _scalar.mod}[op](x, y)
+    if op == "//":
+        return _scalar.floordiv(x, y, 1.0)
+    return {"/": _scalar.div, "%": _scalar.mod}[op](x, y)
 
 
 def _int_range(xp: Any, value: int, array: Any) -> None:

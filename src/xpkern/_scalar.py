@@ -25,19 +25,42 @@ def div(a, b):
     return INF if (a > 0) == (math.copysign(1.0, b) > 0) else -INF
 
 
-def floordiv(a, b):
-    # Helpers cannot call each other (each is compiled on its own), hence the repetition.
-    if b != 0:
-        return a // b
-    if a != a or a == 0:
+def fmod(a, b):
+    # Each engine compiles the helpers with its compiler's fmod in place of this one (Numba's
+    # CPU target has no math.fmod, numba-cuda no np.fmod); finite a and non-NaN b only.
+    return math.fmod(a, b)
+
+
+def floordiv(a, b, one):
+    # NumPy's (and Python's) algorithm, spelled out: the compilers' own float // differ on
+    # infinities and huge quotients (numba-cuda gives 0.0 // inf as NaN). ``one`` is 1 in the
+    # operands' dtype, so that every step rounds in it as NumPy's does.
+    if b == 0:
+        if a != a or a == 0:
+            return NAN
+        return INF if (a > 0) == (math.copysign(1.0, b) > 0) else -INF
+    if a - a != 0 or b != b:  # an infinite or NaN a, a NaN b
         return NAN
-    return INF if (a > 0) == (math.copysign(1.0, b) > 0) else -INF
+    m = fmod(a, b)
+    d = (a - m) / b
+    if m != 0 and (b < 0) != (m < 0):
+        d = d - one
+    if d == 0:
+        return math.copysign(0.0, a / b)
+    if d - d != 0:
+        return d
+    r = fmod(d, one)  # floor(d), exactly and in d's dtype
+    f = d - r - one if r < 0 else d - r
+    return f + one if d - f > 0.5 else f
 
 
 def mod(a, b):
-    if b != 0:
-        return a % b
-    return NAN
+    if b == 0 or a - a != 0 or b != b:
+        return NAN
+    m = fmod(a, b)
+    if m == 0:
+        return math.copysign(0.0, b)
+    return m + b if (b < 0) != (m < 0) else m
 
 
 def power(a, b):

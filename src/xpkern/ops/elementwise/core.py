@@ -165,7 +165,7 @@ class Elementwise:
         where their Python ints must go to the generic path; raises what that path would."""
         assert self.translation is not None
         plan = self.plan(ctx, args)
-        if plan.checked and check_values(self.translation, plan, args):
+        if plan.int_args and check_values(self.translation, plan, args):
             return None, None
         return plan, plan.dtype if self.dtype is None else as_dtype(ctx, self.dtype)
 

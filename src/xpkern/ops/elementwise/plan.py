@@ -37,7 +37,10 @@ class Plan:
     dtype: Any  # of the result, a dtype of the arguments' library
     steps: dict[int, str] = field(default_factory=dict)
     declined: str | None = None
-    checked: bool = False  # Python int arguments: their values are checked on each call
+    # Python int arguments meeting integer arrays, or computed on: NumPy checks their values,
+    # so each call repeats the generic path's steps on one-element arrays (check_values).
+    checked: bool = False
+    int_args: tuple[int, ...] = ()  # positions of Python int arguments (kernels take int64)
 
     def source(self, tr: Translation, decorator: str) -> str:
         return scalar_source(tr, self.steps, decorator)
@@ -93,7 +96,13 @@ def make_plan(tr: Translation, ctx: Context, args: tuple[Any, ...],
         dtype = result_dtype(value, probes)
     kinds = arg_kinds(args)
     steps = {node_id: _kind(v) for node_id, v in seen.items()}
-    plan = Plan(kinds, dtype, steps, checked="py:int" in kinds)
+    int_args = tuple(i for i, k in enumerate(kinds) if k == "py:int")
+    arg_ids = {n.id for n in tr.nodes if n.kind == "arg"}
+    integers = any(k == "bool" or "int" in k and not k.startswith("py:")
+                   for k in steps.values())  # fmt: skip
+    computed = any(k == "py:int" and i not in arg_ids for i, k in steps.items())
+    plan = Plan(kinds, dtype, steps, checked=bool(int_args) and (integers or computed),
+                int_args=int_args)
     try:
         plan.source(tr, "")
     except KernelDeclined as exc:
@@ -105,6 +114,9 @@ def check_values(tr: Translation, plan: Plan, args: tuple[Any, ...]) -> str | No
     """Raise what NumPy raises for these Python int arguments (out of the dtype's range, a
     negative integer exponent); return why the kernel cannot take them (a Python int step
     beyond int64), or None."""
+    for i in plan.int_args:
+        if not _INT64[0] <= args[i] <= _INT64[1]:
+            return f"the Python int {args[i]} is beyond int64, which kernels take Python ints as"
     if not plan.checked:
         return None
     probes = tuple(np.ones((1,), dtype=k) if not k.startswith("py:") else a

@@ -117,8 +117,11 @@ class _Writer:
         if op == "/":
             return _wrap(f"_s_div({a}, {b})", kind)
         if op in ("//", "%"):
-            helper = {"//": "floordiv", "%": "mod"}[op]
-            return _wrap(f"_s_{'i' if _is_int(kind) else ''}{helper}({a}, {b})", kind)
+            if _is_int(kind):
+                return _wrap(f"_s_i{'floordiv' if op == '//' else 'mod'}({a}, {b})", kind)
+            if op == "//":  # each step rounds in the dtype, as NumPy's
+                return _wrap(f"_s_floordiv({a}, {b}, {_literal(1.0, kind)})", kind)
+            return _wrap(f"_s_mod({a}, {b})", kind)
         return self.power(left, right, kind, a, b)
 
     def weak_bin(self, node: Node, kind: str) -> str:
@@ -130,7 +133,9 @@ class _Writer:
             return _wrap(f"({a} {node.op} {b})", kind)
         helper = {"/": "div", "//": "floordiv", "%": "mod", "**": "power"}[node.op]
         if kind == "py:int":
-            helper = "i" + helper
+            return _wrap(f"_s_i{helper}({a}, {b})", kind)
+        if helper == "floordiv":
+            return _wrap(f"_s_floordiv({a}, {b}, 1.0)", kind)
         return _wrap(f"_s_{helper}({a}, {b})", kind)
 
     def power(self, base: Node, exponent: Node, kind: str, a: str, b: str) -> str:

@@ -45,12 +45,15 @@ _REFUSED = {
 }
 
 
-@functools.lru_cache(maxsize=256)
-def _refused(kind: Any) -> str | None:
-    for cls in kind.__mro__:
-        if cls.__name__ in _REFUSED and cls.__module__.startswith("numpy"):
-            return _REFUSED[cls.__name__]
-    return None
+_REFUSED_TYPES: dict[type, str | None] = {}
+
+
+def _refused(kind: type) -> str | None:
+    if kind not in _REFUSED_TYPES:
+        _REFUSED_TYPES[kind] = next((_REFUSED[c.__name__] for c in kind.__mro__
+                                     if c.__name__ in _REFUSED
+                                     and c.__module__.startswith("numpy")), None)  # fmt: skip
+    return _REFUSED_TYPES[kind]
 
 
 def check_array(name: str, what: str, value: Any, output: bool = False) -> None:
