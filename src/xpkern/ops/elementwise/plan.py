@@ -98,11 +98,12 @@ def make_plan(tr: Translation, ctx: Context, args: tuple[Any, ...],
     steps = {node_id: _kind(v) for node_id, v in seen.items()}
     int_args = tuple(i for i, k in enumerate(kinds) if k == "py:int")
     arg_ids = {n.id for n in tr.nodes if n.kind == "arg"}
-    integers = any(k == "bool" or "int" in k and not k.startswith("py:")
+    integers = any(k == "bool" or ("int" in k and not k.startswith("py:"))
                    for k in steps.values())  # fmt: skip
     computed = any(k == "py:int" and i not in arg_ids for i, k in steps.items())
-    plan = Plan(kinds, dtype, steps, checked=bool(int_args) and (integers or computed),
-                int_args=int_args)
+    plan = Plan(
+        kinds, dtype, steps, checked=bool(int_args) and (integers or computed), int_args=int_args
+    )
     try:
         plan.source(tr, "")
     except KernelDeclined as exc:
