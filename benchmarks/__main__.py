@@ -22,6 +22,7 @@ from benchmarks import _harness, _plots
 # name -> (module, runs on the CPU, runs on the GPU)
 SUITES: dict[str, tuple[str, bool, bool]] = {
     "floors": ("benchmarks._floors", True, True),
+    "overhead": ("benchmarks.overhead", True, True),
     "elementwise": ("benchmarks.elementwise", True, True),
     "gram": ("benchmarks.gram", True, True),
     "algorithms": ("benchmarks.algorithms", True, True),

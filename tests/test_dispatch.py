@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import xpkern
-from xpkern._dispatch import Op, public
+from xpkern._dispatch import Op, probe, public
 from xpkern.backends import resolve
 
 calls: list[str] = []
@@ -173,3 +173,70 @@ def test_config_refuses_unknown_implementation_names():
 def test_elementwise_refuses_unknown_dtype_names(dtype):
     with pytest.raises(TypeError, match="unknown dtype"):
         xpkern.elementwise(lambda v: v, dtype=dtype)(np.ones(2))
+
+
+def _counting_op():
+    """An op whose rules count how often they are asked."""
+    asked = []
+
+    def supports(ctx, x, flag=None):
+        asked.append("supports")
+        return None
+
+    def wins(ctx, x, flag=None):
+        return None if x.size >= 10 else "small input"
+
+    op = Op("counted", lambda ctx, x, flag=None: "generic")
+    op.register("counted-fast", reason="fast", supports=supports, wins=wins)(
+        lambda ctx, x, flag=None: "fast"
+    )
+    return op, asked
+
+
+def test_a_repeated_call_asks_the_rules_once():
+    op, asked = _counting_op()
+    x = np.ones(100)
+    ctx = resolve(x)
+    assert [op(ctx, x) for _ in range(5)] == ["fast"] * 5
+    assert asked == ["supports"]
+    # Another shape, dtype, layout or small argument is another signature.
+    assert op(ctx, np.ones(3)) == "generic"
+    assert op(ctx, np.ones(100, dtype=np.float32)) == "fast"
+    assert op(ctx, np.ones((100, 2))[:, 0]) == "fast"
+    assert op(ctx, x, flag=True) == "fast"
+    assert len(asked) == 5
+
+
+def test_the_cache_follows_config_and_explain():
+    op, asked = _counting_op()
+    x = np.ones(100)
+    ctx = resolve(x)
+    assert op(ctx, x) == "fast"
+    with xpkern.config(impl="generic"):
+        assert op(ctx, x) == "generic"
+    assert op(ctx, x) == "fast"
+    # explain always asks the rules afresh, so it can give every reason.
+    before = len(asked)
+    e = probe(lambda a: op(resolve(a), a), x)
+    assert e is not None and e.impl == "counted-fast"
+    assert len(asked) == before + 1
+
+
+def test_arguments_without_a_cheap_key_are_dispatched_afresh():
+    op, asked = _counting_op()
+    x = np.ones(100)
+    ctx = resolve(x)
+    for _ in range(3):
+        assert op(ctx, x, flag=[1, 2]) == "fast"
+    assert len(asked) == 3
+
+
+def test_a_late_registration_is_seen():
+    op, _ = _counting_op()
+    x = np.ones(100)
+    ctx = resolve(x)
+    assert op(ctx, x) == "fast"
+    op.register("later", reason="first in line? no: registered last")(lambda ctx, x: "later")
+    assert op(ctx, x) == "fast"  # tried in order: still the first that wins
+    with xpkern.config(impl="later"):
+        assert op(ctx, x) == "later"

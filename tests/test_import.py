@@ -31,3 +31,29 @@ def test_public_names():
     for name in xpkern.__all__:
         assert hasattr(xpkern, name)
     assert xpkern.__version__
+
+
+def test_import_xpkern_loads_only_its_init():
+    loaded = _imported_after("import xpkern")
+    ours = {m for m in loaded if m.startswith("xpkern.")}
+    assert not ours, f"import xpkern imported {sorted(ours)}"
+
+
+def test_config_knows_every_implementation_before_first_use():
+    code = (
+        "import numpy as np, xpkern\n"
+        "with xpkern.config(impl='numba-cpu'):\n"
+        "    print(xpkern.explain(xpkern.logsumexp, np.ones(5)).impl)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["numba-cpu"]
+
+
+def test_unknown_public_name():
+    import pytest
+
+    import xpkern
+
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        xpkern.nope  # noqa: B018
+    assert "softmax" in dir(xpkern)

@@ -4,6 +4,7 @@ every "why not" reason more than one implementation gives (grad, device, dtype, 
 from __future__ import annotations
 
 import contextlib
+import functools
 import operator
 from typing import Any
 
@@ -31,6 +32,16 @@ def axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
     """``axis`` (None, an int or a tuple of ints) as sorted non-negative axes of ``ndim``."""
     if axis is None:
         return tuple(range(ndim))
+    try:
+        return _axes(axis, ndim, op)
+    except TypeError as exc:
+        if str(exc).startswith(op):
+            raise
+    return _axes.__wrapped__(axis, ndim, op)  # an unhashable axis: checked without the cache
+
+
+@functools.lru_cache(maxsize=1024)
+def _axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
     items = axis if isinstance(axis, tuple) else (axis,)
     out = []
     for a in items:
@@ -88,17 +99,36 @@ def host_float_kernel(ctx: Context, *arrays: Any) -> str | None:
 
 def floating(ctx: Context, x: Any, name: str, op: str) -> Any:
     """``x`` as a real floating array: integers and booleans go to the default float."""
-    xp = ctx.xp
     dtype = getattr(x, "dtype", None)
     try:
-        ok = dtype is not None and bool(xp.isdtype(dtype, ("bool", "integral", "real floating")))
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise TypeError(f"{op}: {name} must have a real numeric dtype, not {dtype}")
-    if xp.isdtype(dtype, "real floating"):
+        kind = _KINDS.get((ctx.backend.name, dtype))
+    except TypeError:  # an unhashable dtype
+        kind = None
+    if kind is None:
+        kind = _kind(ctx, dtype)
+    if kind == "float":
         return x
-    return xp.astype(x, xp.asarray(0.0, device=ctx.device).dtype)
+    if kind == "other":
+        raise TypeError(f"{op}: {name} must have a real numeric dtype, not {dtype}")
+    return ctx.xp.astype(x, ctx.xp.asarray(0.0, device=ctx.device).dtype)
+
+
+# (library, dtype) -> "float", "cast" (bool and integers) or "other": isdtype's answer, kept.
+_KINDS: dict[tuple[str, Any], str] = {}
+
+
+def _kind(ctx: Context, dtype: Any) -> str:
+    xp = ctx.xp
+    try:
+        if dtype is None or not xp.isdtype(dtype, ("bool", "integral", "real floating")):
+            kind = "other"
+        else:
+            kind = "float" if xp.isdtype(dtype, "real floating") else "cast"
+    except (TypeError, ValueError):
+        return "other"
+    with contextlib.suppress(TypeError):
+        _KINDS[(ctx.backend.name, dtype)] = kind
+    return kind
 
 
 def quiet(ctx: Context) -> contextlib.AbstractContextManager[Any]:

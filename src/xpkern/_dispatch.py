@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._signature import call_key
 from .backends import Context
 
 __all__ = ["Choice", "Explanation", "Impl", "Op", "config", "declare", "explain", "public"]
@@ -94,8 +95,16 @@ class Explanation:
         return "\n".join(lines)
 
 
+# Choices kept per op; past this many argument signatures an op starts its cache afresh.
+_CACHE_SIZE = 512
+
 # Every implementation name any op registered: config refuses others, which are typos.
 _NAMES: set[str] = set()
+
+
+# Functions that import the ops not imported yet (the package imports them lazily), called
+# before a name is refused as unknown.
+NAME_SOURCES: list[Callable[[], None]] = []
 
 
 def declare(*names: str) -> None:
@@ -125,6 +134,7 @@ class Op:
     ) -> None:
         self.name = name
         self.impls: list[Impl] = []
+        self._chosen: dict[tuple[Any, ...], Impl] = {}
         self.generic = Impl(
             GENERIC, generic, "the Array-API implementation, valid everywhere", supports
         )
@@ -138,6 +148,7 @@ class Op:
 
         def add(fn: Callable[..., Any]) -> Callable[..., Any]:
             self.impls.append(Impl(name, fn, reason, supports, wins))
+            self._chosen.clear()
             _NAMES.add(name)
             return fn
 
@@ -170,15 +181,33 @@ class Op:
         return chosen, choices
 
     def __call__(self, ctx: Context, *args: Any, **kwargs: Any) -> Any:
-        impl, choices = self._verdicts(ctx, args, kwargs)
         if _explaining.get():
+            impl, choices = self._verdicts(ctx, args, kwargs)
             reason = next(c.why for c in choices if c.chosen)
             raise _Explained(
                 Explanation(
                     self.name, impl.name, reason, ctx.backend.name, str(ctx.device), tuple(choices)
                 )
             )
-        return impl.fn(ctx, *args, **kwargs)
+        return self.choose(ctx, args, kwargs).fn(ctx, *args, **kwargs)
+
+    def choose(self, ctx: Context, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Impl:
+        """The implementation a call with these arguments runs: looked up by the arguments'
+        signature and the ``config`` in force, decided (and kept) on the first such call."""
+        key = call_key(args, kwargs)
+        if key is None:
+            return self._verdicts(ctx, args, kwargs)[0]
+        key = (_impl_choice.get(), ctx.backend.name, ctx.device, *key)
+        try:
+            found = self._chosen.get(key)
+        except TypeError:  # a device or dtype that does not hash
+            return self._verdicts(ctx, args, kwargs)[0]
+        if found is None:
+            found = self._verdicts(ctx, args, kwargs)[0]
+            if len(self._chosen) >= _CACHE_SIZE:
+                self._chosen.clear()
+            self._chosen[key] = found
+        return found
 
 
 def auto_dispatch() -> bool:
@@ -220,6 +249,9 @@ def config(*, impl: str = "auto") -> Iterator[None]:
     """
     if not isinstance(impl, str):
         raise TypeError(f"impl must be a string, not {type(impl).__name__}")
+    if impl not in _NAMES | {"auto", "fused", GENERIC}:
+        for load in NAME_SOURCES:
+            load()
     if impl not in _NAMES | {"auto", "fused", GENERIC}:
         known = ", ".join(sorted(_NAMES | {"auto", "fused", GENERIC}))
         raise ValueError(f"config: unknown implementation {impl!r}; known: {known}")

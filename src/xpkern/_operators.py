@@ -160,11 +160,33 @@ def _int_and_float(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:
     return xp.astype(a, common), xp.astype(b, common)
 
 
+_NUMBERS = frozenset({bool, int, float})
+# (array type, dtype) -> whether the dtype is a floating one, looked up once per pair.
+_FLOATING: dict[tuple[type, Any], bool] = {}
+
+
+def _floating_array(x: Any) -> bool:
+    key = (type(x), getattr(x, "dtype", None))
+    found = _FLOATING.get(key)
+    if found is None:
+        xp = namespace_of(x)
+        found = _FLOATING[key] = xp is not None and not _integral(xp, x.dtype)
+    return found
+
+
 def binop(op: str, a: Any, b: Any) -> Any:
     """``a op b`` as NumPy computes it, on arrays of any library or Python numbers: integer
     arithmetic wraps; // and % by zero give 0; an integer to a negative integer power raises
     ValueError; Python numbers take the array's dtype (NEP 50); int / int and float * int give
     floats (which the Array API leaves undefined for arrays; array-api-strict refuses)."""
+    # A floating array with a Python number or another floating array: the library's own
+    # operator is NumPy's (all but %, whose sign rule is checked below).
+    if op != "%" and (
+        (type(a) in _NUMBERS or _floating_array(a))
+        and (type(b) in _NUMBERS or _floating_array(b))
+        and (type(a) not in _NUMBERS or type(b) not in _NUMBERS)
+    ):
+        return _OPS[op](a, b)
     xp = namespace_of(a, b)
     if xp is None:
         return _number_op(op, a, b)

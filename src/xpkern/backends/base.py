@@ -66,6 +66,21 @@ class Backend:
             raise ImportError(f"xpkern needs {self.module} for this{hint}") from exc
 
     # -- where an array lives, and the host ---------------------------------------------------
+    # Whether a Context may be reused for every array of one type on one device (a lazy
+    # library's context also depends on its chunks' library, so Dask says no).
+    reusable_context = True
+
+    def device_of(self, x: Any) -> Any:
+        """The device of ``x`` in the library's own terms (array-api-compat's ``device``)."""
+        import array_api_compat
+
+        return array_api_compat.device(x)
+
+    def signature(self, x: Any) -> Any:
+        """What dispatch rules may look at in ``x`` (type, dtype, shape, layout, grad), as a
+        hashable key; None where no cheap key exists (the call is then dispatched afresh)."""
+        return (type(x), x.dtype, tuple(x.shape), self.contiguous(x))
+
     def device_type(self, x: Any) -> str:
         """``"cpu"`` or ``"cuda"`` (or the library's own word) for where ``x`` lives."""
         return "cpu"

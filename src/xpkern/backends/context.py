@@ -111,30 +111,70 @@ def resolve(*args: Any) -> Context:
     ValueError
         If the arrays live on different devices, or a Dask array has unknown chunk sizes.
     """
-    arrays = [a for a in args if backend_of(a) is not None]
-    if not arrays:
+    first = backend = None
+    many = False
+    for a in args:
+        found = backend_of(a)
+        if found is None:
+            continue
+        if first is None:
+            first, backend = a, found
+        else:
+            many = True
+    if many:
+        return _resolve_many(args)
+    if first is None or backend is None:
         import numpy as np
 
-        arrays = [np.empty(0)]
+        first, backend = np.empty(0), BACKENDS["numpy"]
+    return _context(backend, first)
+
+
+# One Context per (array type, device): a repeated call looks it up instead of building it.
+_CONTEXTS: dict[tuple[type, Any], Context] = {}
+
+
+def _context(backend: Backend, x: Any) -> Context:
+    device = backend.device_of(x)
+    if not backend.reusable_context:
+        _check_chunks([x])
+        return Context(array_namespace(x), backend, device, device_type(x))
+    key = (type(x), device)
+    try:
+        found = _CONTEXTS.get(key)
+    except TypeError:  # a library whose devices do not hash
+        return Context(array_namespace(x), backend, device, device_type(x))
+    if found is None:
+        found = _CONTEXTS[key] = Context(array_namespace(x), backend, device, device_type(x))
+    return found
+
+
+def _resolve_many(args: tuple[Any, ...]) -> Context:
+    arrays = [a for a in args if backend_of(a) is not None]
     # Dask's own rule: NumPy arrays among Dask arrays join the graph as single-chunk arrays.
     names = {b.name for b in map(backend_of, arrays) if b is not None}
     if names == {"dask", "numpy"}:
         arrays = [a for a in arrays if backend_of(a) is _DASK]
     backend = _library(arrays)
     first = arrays[0]
-    device = array_device(first)
+    device = backend.device_of(first)
     for other in arrays[1:]:
-        if array_device(other) != device:
+        if backend.device_of(other) != device:
             raise ValueError(
-                f"inputs live on different devices: {device} and {array_device(other)}; "
+                f"inputs live on different devices: {device} and {backend.device_of(other)}; "
                 "move one of them explicitly with xpkern.to_backend(..., device=...)"
             )
-    if backend is _DASK and any(s != s for a in arrays for s in a.shape):
+    if backend is _DASK:
+        _check_chunks(arrays)
+    return _context(backend, first)
+
+
+def _check_chunks(arrays: list[Any]) -> None:
+    if any(s != s for a in arrays for s in a.shape):
         raise ValueError(
             "a Dask array has unknown chunk sizes (NaN in its shape); call "
             "x.compute_chunk_sizes() first"
         )
-    return Context(array_namespace(first), backend, device, device_type(first))
 
 
 def namespace(*arrays: Any) -> ModuleType:

@@ -10,6 +10,12 @@ __all__ = ["BACKEND"]
 
 
 class CuPy(Backend):
+    def signature(self, x: Any) -> Any:
+        return (x.dtype, x.shape, x.device.id, x.flags.c_contiguous)
+
+    def device_of(self, x: Any) -> Any:
+        return x.device
+
     def device_type(self, x: Any) -> str:
         return "cuda"
 

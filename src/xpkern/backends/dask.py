@@ -10,6 +10,11 @@ __all__ = ["BACKEND"]
 
 
 class Dask(Backend):
+    def signature(self, x: Any) -> Any:
+        return None  # chunks and their library matter; a Dask call is dispatched afresh
+
+    reusable_context = False
+
     def chunk_meta(self, x: Any) -> Any:
         return getattr(x, "_meta", None)
 

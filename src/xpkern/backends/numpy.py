@@ -10,6 +10,12 @@ __all__ = ["BACKEND"]
 
 
 class NumPy(Backend):
+    def signature(self, x: Any) -> Any:
+        return (type(x), x.dtype, x.shape, x.flags.c_contiguous)
+
+    def device_of(self, x: Any) -> Any:
+        return "cpu"
+
     def to_numpy(self, x: Any) -> Any:
         import numpy as np
 

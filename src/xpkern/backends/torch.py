@@ -11,6 +11,12 @@ __all__ = ["BACKEND"]
 
 
 class Torch(Backend):
+    def signature(self, x: Any) -> Any:
+        return (x.dtype, x.shape, x.device, x.is_contiguous(), x.requires_grad)
+
+    def device_of(self, x: Any) -> Any:
+        return x.device
+
     def device_type(self, x: Any) -> str:
         return str(x.device.type)
 

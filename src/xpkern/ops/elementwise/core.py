@@ -14,9 +14,10 @@ from typing import Any
 
 from ... import _checks
 from ..._dispatch import Op, auto_dispatch, public
+from ..._signature import call_key
 from ...backends import Context, backend_of, resolve
 from ...engines.cuda.lean import signature as lean_signature
-from .plan import Plan, check_values, make_plan, plan_key
+from .plan import Plan, check_values, make_plan, plain_steps, plan_key
 from .signature import broadcast_shape, check_array, check_out, kernel_kind
 from .target import SourceUnavailable, UnsupportedFunction, target_of
 from .translate import Translation, array_scope, array_source, translate
@@ -29,6 +30,8 @@ ENGINES: list[Callable[[Op], None]] = []
 
 # Lean calls tried in turn before the full path: enough for the argument types a program mixes.
 _FAST_CALLS = 8
+# Argument signatures whose dispatch an elementwise function keeps (then starts afresh).
+_BOUND_CALLS = 256
 
 
 class Elementwise:
@@ -61,29 +64,44 @@ class Elementwise:
         self._kernels: dict[tuple[Any, ...], Any] = {}
         self._fast: dict[tuple[Any, ...], Any] = {}
         self._fast_calls: tuple[Any, ...] = ()  # each checks its own signature
+        # argument signature -> the call that auto dispatch made for it, bound to its context
+        self._bound: dict[tuple[Any, ...], Callable[[tuple[Any, ...]], Any]] = {}
         self._lock = threading.Lock()
         for register in ENGINES:
             register(self.op)
         public(self.op)(self)
 
-    def _array_form(self) -> Callable[..., Any]:
+    def _array_form(self, plain: frozenset[int] = frozenset()) -> Callable[..., Any]:
         if self.translation is None:
             return self.fn
         scope = array_scope()
-        exec(compile(array_source(self.translation), f"<elementwise {self.__name__}>", "exec"),
-             scope)  # fmt: skip
+        source = array_source(self.translation, plain=plain)
+        exec(compile(source, f"<elementwise {self.__name__}>", "exec"), scope)
         found: Callable[..., Any] = scope[self.translation.name]
         return found
+
+    def plain_form(self, ctx: Context, args: tuple[Any, ...]) -> Callable[..., Any]:
+        """The array form for arguments like ``args``, with the steps whose library operator
+        is NumPy's written as plain operators (cached per plan)."""
+        plan = self.plan(ctx, args)
+        if plan.plain is None:
+            steps = plain_steps(self.translation, plan) if self.translation else frozenset()
+            plan.plain = self._array_form(steps) if steps else self.array_fn
+        return plan.plain
 
     def __repr__(self) -> str:
         return f"<xpkern.elementwise {self.__name__}>"
 
     def __call__(self, *args: Any, out: Any = None) -> Any:
-        if self._fast_calls and out is None and auto_dispatch():
+        if out is None and auto_dispatch():
             for fast in self._fast_calls:
                 result = fast(args)
                 if result is not None:
                     return result
+            key = call_key(args, {})
+            bound = self._bound.get(key) if key is not None else None
+            if bound is not None:
+                return bound(args)
         if not self.required <= len(args) <= self.nargs:
             wanted = str(self.nargs) if self.required == self.nargs else \
                 f"from {self.required} to {self.nargs}"  # fmt: skip
@@ -91,7 +109,8 @@ class Elementwise:
                 f"{self.__name__}() takes {wanted} positional argument(s) but {len(args)} "
                 "were given"
             )
-        args = (*args, *self.defaults[len(args) - self.required :])
+        given = args
+        args = self._complete(args)
         for i, a in enumerate(args):
             check_array(self.__name__, f"argument {i}", a)
         if out is not None:
@@ -112,7 +131,31 @@ class Elementwise:
             if ctx.backend.name == "jax":
                 raise TypeError(f"{self.__name__}: out= needs a mutable array; JAX arrays are not")
             check_out(self.__name__, out, shape, self.result_dtype(ctx, args))
+        elif auto_dispatch() and any(backend_of(a) is not None for a in given):
+            self._bind(ctx, given, args, shape)
         return self.op(ctx, self, args, shape, out)
+
+    def _complete(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        return (*args, *self.defaults[len(args) - self.required :])
+
+    def _bind(self, ctx: Context, given: tuple[Any, ...], args: tuple[Any, ...],
+              shape: tuple[int, ...]) -> None:  # fmt: skip
+        """Keep the implementation auto dispatch takes for arguments like ``given`` (all
+        checks passed, their types, dtypes, shapes and devices fixed by the key), so that the
+        next such call goes straight to it."""
+        key = call_key(given, {})
+        if key is None:
+            return
+        impl = self.op.choose(ctx, (self, args, shape, None), {})
+        if len(self._bound) >= _BOUND_CALLS:
+            self._bound.clear()
+        if impl.name == "generic" and self.translation is not None:
+            arrays = [a for a in args if backend_of(a) is not None]
+            dtype = ctx.xp.result_type(*arrays) if arrays else None
+            form = self.plain_form(ctx, args)
+            self._bound[key] = functools.partial(_lean_generic, ctx, self, form, shape, dtype)
+        else:
+            self._bound[key] = functools.partial(_call_impl, impl.fn, ctx, self, shape)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Workers of a cluster rebuild it from the function; kernels compile there.
@@ -248,6 +291,20 @@ def generic(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, ou
     with _checks.quiet(ctx):
         res = ew.call_array_form(ctx, args)
     return _finish(ctx, ew, res, shape, out, args)
+
+
+def _lean_generic(ctx: Context, ew: Elementwise, form: Callable[..., Any], shape: Any,
+                  dtype: Any, args: tuple[Any, ...]) -> Any:  # fmt: skip
+    # generic() for a known signature: the result type of the arrays is fixed by it.
+    args = ew._complete(args)
+    with _checks.quiet(ctx):
+        res = form(*args, _dtype=dtype)
+    return _finish(ctx, ew, res, shape, None, args)
+
+
+def _call_impl(fn: Callable[..., Any], ctx: Context, ew: Elementwise, shape: Any,
+               args: tuple[Any, ...]) -> Any:  # fmt: skip
+    return fn(ctx, ew, ew._complete(args), shape, None)
 
 
 def _generic_supports(ctx: Context, ew: Elementwise, *rest: Any) -> str | None:

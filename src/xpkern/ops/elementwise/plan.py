@@ -24,7 +24,7 @@ from ...backends import Context, backend_of
 from .scalar_form import KernelDeclined, kind_of_value, scalar_source
 from .translate import Translation, array_scope, array_source
 
-__all__ = ["Plan", "arg_kinds", "check_values", "make_plan", "plan_key"]
+__all__ = ["Plan", "arg_kinds", "check_values", "make_plan", "plain_steps", "plan_key"]
 
 _INT64 = (-(2**63), 2**63 - 1)
 
@@ -41,6 +41,7 @@ class Plan:
     # so each call repeats the generic path's steps on one-element arrays (check_values).
     checked: bool = False
     int_args: tuple[int, ...] = ()  # positions of Python int arguments (kernels take int64)
+    plain: Any = None  # the array form with plain operators where they are NumPy's (cached)
 
     def source(self, tr: Translation, decorator: str) -> str:
         return scalar_source(tr, self.steps, decorator)
@@ -128,3 +129,23 @@ def check_values(tr: Translation, plan: Plan, args: tuple[Any, ...]) -> str | No
         if isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
             return f"the Python int {value} is beyond int64, which kernels compute Python ints in"
     return None
+
+
+_FLOATS = ("float16", "float32", "float64")
+_PLAIN_OPS = ("+", "-", "*", "/", "**")
+
+
+def plain_steps(tr: Translation, plan: Plan) -> frozenset[int]:
+    """The binary operations of ``tr`` that the library's own operator computes as NumPy
+    does for this plan: +, -, *, / and ** giving a float array from float arrays and Python
+    numbers (integer arrays, // and % need the rules of ``_operators.binop``)."""
+
+    def floating_or_number(node: Any) -> bool:
+        kind = plan.steps.get(node.id, "py:const")
+        return node.kind == "const" or kind in _FLOATS or kind.startswith("py:")
+
+    return frozenset(
+        node.id for node in tr.nodes
+        if node.kind == "bin" and node.op in _PLAIN_OPS
+        and plan.steps.get(node.id) in _FLOATS and all(map(floating_or_number, node.items))
+    )  # fmt: skip

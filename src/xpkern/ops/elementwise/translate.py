@@ -269,15 +269,19 @@ def _literal(value: Any) -> str:
     return repr(value)
 
 
-def _array_text(node: Node, probe: bool) -> str:
+def _array_text(node: Node, probe: bool, plain: frozenset[int] = frozenset()) -> str:
     """The array-form expression of ``node``; with ``probe``, each node reports its value
-    through ``_t(id, value)`` (how the kernels learn the type of every step)."""
-    parts = [_array_text(i, probe) for i in node.items]
+    through ``_t(id, value)`` (how the kernels learn the type of every step). The binary
+    operations in ``plain`` are written as Python operators (where the library's own operator
+    is NumPy's, see plan.plain_steps)."""
+    parts = [_array_text(i, probe, plain) for i in node.items]
     kind = node.kind
     if kind == "const":
         return _literal(node.value)
     if kind in ("arg", "local"):
         text = node.op
+    elif kind == "bin" and node.id in plain:
+        text = f"({parts[0]} {node.op} {parts[1]})"
     elif kind == "bin":
         text = f"_o.binop({node.op!r}, {parts[0]}, {parts[1]})"
     elif kind == "cmp":
@@ -296,9 +300,10 @@ def _array_text(node: Node, probe: bool) -> str:
     return f"_t({node.id}, {text})" if probe else text
 
 
-def array_source(tr: Translation, probe: bool = False) -> str:
+def array_source(tr: Translation, probe: bool = False, plain: frozenset[int] = frozenset()
+                 ) -> str:  # fmt: skip
     """The array form: ``def name(args, _dtype=None[, _t])`` on whole arrays."""
-    lines = [(f"{name} = " if name else "return ") + _array_text(node, probe)
+    lines = [(f"{name} = " if name else "return ") + _array_text(node, probe, plain)
              for name, node in tr.statements]  # fmt: skip
     extra = ", _dtype=None" + (", _t=None" if probe else "")
     return f"def {tr.name}({', '.join(tr.args)}{extra}):\n" + "".join(

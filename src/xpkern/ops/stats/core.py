@@ -9,7 +9,7 @@ from ... import _checks
 from ..._dispatch import Op, public
 from ...backends import Context, resolve
 
-__all__ = ["mean_var"]
+__all__ = ["mean_var", "mean_var_op"]
 
 
 def _mean_var_generic(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
@@ -31,10 +31,10 @@ def _mean_var_generic(ctx: Context, x: Any, axes: tuple[int, ...], correction: f
     return mean, var
 
 
-_mean_var = Op("mean_var", _mean_var_generic)
+mean_var_op = Op("mean_var", _mean_var_generic)
 
 
-@public(_mean_var)
+@public(mean_var_op)
 def mean_var(
     x: Any, /, *, axis: Any = None, correction: float = 0, keepdims: bool = False
 ) -> tuple[Any, Any]:
@@ -74,4 +74,4 @@ def mean_var(
     x = _checks.floating(ctx, ctx.asarray(x), "x", "mean_var")
     axes = _checks.axes(axis, x.ndim, "mean_var")
     with _checks.quiet(ctx):
-        return _mean_var(ctx, x, axes, float(correction), bool(keepdims))
+        return mean_var_op(ctx, x, axes, float(correction), bool(keepdims))

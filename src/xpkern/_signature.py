@@ -1,0 +1,49 @@
+"""What two calls must share for dispatch to choose the same implementation for both.
+
+Every ``supports``/``wins`` rule looks at the inputs' library, device, dtypes, shapes,
+contiguity and grad, and at the values of small arguments (axes, metric names, flags); never at
+the values inside arrays. Those properties make the key under which :class:`xpkern._dispatch.Op`
+keeps its choice. An argument without a cheap key (a list, a Dask array, an arbitrary object)
+makes the call uncacheable: it is dispatched afresh, as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .backends import backend_of
+
+__all__ = ["call_key"]
+
+_PLAIN = frozenset({bool, int, float, complex, str, type(None)})
+
+
+def call_key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
+    """A hashable key of the arguments' dispatch-relevant properties, or None."""
+    key: list[Any] = []
+    for a in args:
+        k = _key(a)
+        if k is None:
+            return None
+        key.append(k)
+    for name, value in kwargs.items():
+        k = _key(value)
+        if k is None:
+            return None
+        key.append((name, k))
+    return tuple(key)
+
+
+def _key(a: Any) -> Any:
+    cls = type(a)
+    if cls in _PLAIN:
+        return (cls, a)
+    if cls is tuple:
+        parts = tuple(_key(x) for x in a)
+        return None if None in parts else parts
+    backend = backend_of(a)
+    if backend is not None:
+        return backend.signature(a)
+    if getattr(a, "__xpkern_op__", None) is not None:
+        return a  # an xpkern function (an @elementwise one): fixed once built, hashed by identity
+    return None

@@ -1,0 +1,167 @@
+"""``logsumexp``, ``softmax`` and ``log_softmax`` on the CPU: one Numba loop per row.
+
+Each row (the last axis, or the whole array for a full reduction) is read twice: once for its
+maximum, once for the sum of the other terms. The composed form writes a temporary per step
+(about 15 of them for logsumexp), and for small arrays each of those steps is a library call:
+this is where the time goes. The arithmetic is the generic path's (the maximum's terms counted
+rather than summed, ``log1p`` of the rest); the sum is accumulated in float64 with a
+compensation term, so float32 rows are summed more accurately than NumPy's own float32 sums
+(where a row holds an inf or NaN the plain sum gives the composed form's answer, which
+compensation would turn into NaN).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+from ..._checks import host_float_kernel, not_contiguous
+from ...backends import Context
+from ...engines import numba_cpu
+from .core import log_softmax_op, logsumexp_op, softmax_op
+
+# Rows go over every core from this many elements in all (and two rows or more).
+_PARALLEL_SIZE = 2**16
+# Numba's exp is scalar where NumPy's is vectorised, so on one core the loop wins only while
+# the composed form's per-step call cost dominates: up to about 4096 elements for logsumexp
+# and log_softmax (which compose 15 steps), 1024 for softmax (5 steps). Over every core
+# the first two also win for large inputs. Figures: python -m benchmarks --only auto.
+_SERIAL_MAX = {"logsumexp": 4096, "log_softmax": 4096, "softmax": 1024}
+_CODES = {"logsumexp": 0, "softmax": 1, "log_softmax": 2}
+
+
+def _rows(x: Any, axes: tuple[int, ...]) -> tuple[int, int] | None:
+    """(rows, row length) where ``axes`` are the last axis or all of them, else None."""
+    if x.ndim == 0:
+        return None
+    n = int(x.shape[-1])
+    if axes == tuple(range(x.ndim)):
+        return 1, math.prod(x.shape)
+    if axes == (x.ndim - 1,):
+        return math.prod(x.shape[:-1]), n
+    return None
+
+
+def _supports(ctx: Context, x: Any, axes: tuple[int, ...], *rest: Any) -> str | None:
+    blocked = host_float_kernel(ctx, x) or not_contiguous(ctx, x)
+    if blocked:
+        return blocked
+    if _rows(x, axes) is None:
+        return "the kernel reduces the last axis or all axes"
+    return None if math.prod(x.shape) else "an empty array"
+
+
+def _lse_supports(ctx: Context, x: Any, axes: Any, keepdims: bool, b: Any) -> str | None:
+    return _supports(ctx, x, axes) or ("weights b take the generic path" if b is not None
+                                       else None)  # fmt: skip
+
+
+def _wins_for(name: str) -> Any:
+    def wins(ctx: Context, x: Any, axes: tuple[int, ...], *rest: Any) -> str | None:
+        rows, n = _rows(x, axes) or (0, 0)
+        size = rows * n
+        if size <= _SERIAL_MAX[name]:
+            return None
+        if name != "softmax" and rows > 1 and numba_cpu.parallel(size, _PARALLEL_SIZE):
+            return None
+        return f"{size} elements: NumPy's vectorised exp is faster on one core"
+
+    return wins
+
+
+def _run(ctx: Context, x: Any, axes: tuple[int, ...], name: str) -> Any:
+    import numpy as np
+
+    rows, n = _rows(x, axes) or (0, 0)
+    host = ctx.host_view(x).reshape(rows, n)
+    out = np.empty((rows, 1 if name == "logsumexp" else n), dtype=host.dtype)
+    parallel = rows > 1 and numba_cpu.parallel(rows * n, _PARALLEL_SIZE)
+    numba_cpu.run(_kernel(parallel), [host, _CODES[name], out], parallel)
+    return out
+
+
+_REASON = "one Numba loop per row: the row read twice, no temporaries"
+
+
+@logsumexp_op.register(
+    "numba-cpu", reason=_REASON, supports=_lse_supports, wins=_wins_for("logsumexp")
+)
+def _logsumexp_cpu(ctx: Context, x: Any, axes: tuple[int, ...], keepdims: bool, b: Any) -> Any:
+    out = _run(ctx, x, axes, "logsumexp")
+    shape = tuple(1 if i in axes else s for i, s in enumerate(x.shape)) if keepdims else \
+        tuple(s for i, s in enumerate(x.shape) if i not in axes)  # fmt: skip
+    return ctx.from_host(out.reshape(shape))
+
+
+@softmax_op.register("numba-cpu", reason=_REASON, supports=_supports, wins=_wins_for("softmax"))
+def _softmax_cpu(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
+    return ctx.from_host(_run(ctx, x, axes, "softmax").reshape(x.shape))
+
+
+@log_softmax_op.register(
+    "numba-cpu", reason=_REASON, supports=_supports, wins=_wins_for("log_softmax")
+)
+def _log_softmax_cpu(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
+    return ctx.from_host(_run(ctx, x, axes, "log_softmax").reshape(x.shape))
+
+
+@functools.cache
+def _kernel(parallel: bool) -> Any:
+    import numba
+    import numpy as np
+
+    def rows_kernel(x: Any, code: int, out: Any) -> None:
+        rows, n = x.shape
+        for r in numba.prange(rows):
+            top = x[r, 0]
+            for j in range(n):  # the maximum; NaN wins
+                v = x[r, j]
+                if v > top or v != v:
+                    top = v
+                    if v != v:
+                        break
+            finite = np.isfinite(top)
+            shift = top if finite else x.dtype.type(0)
+            if code == 1:  # softmax: exp(x - max) / sum, as composed (max not replaced)
+                total = 0.0
+                carry = 0.0
+                for j in range(n):
+                    e = np.exp(np.float64(x[r, j] - top))
+                    out[r, j] = e
+                    if finite:  # compensated; with an inf the plain sum gives the answer
+                        y = e - carry
+                        t = total + y
+                        carry = (t - total) - y
+                        total = t
+                    else:
+                        total += e
+                for j in range(n):
+                    out[r, j] = out[r, j] / total
+                continue
+            # The terms other than the maximum, summed; the maximum's own terms (exactly 1
+            # each) counted, so that log1p keeps the digits of a rest near 0.
+            count = 0
+            total = 0.0
+            carry = 0.0
+            for j in range(n):
+                v = x[r, j]
+                if finite and v == top:
+                    count += 1
+                    continue
+                e = np.exp(np.float64(v - shift))
+                if finite:
+                    y = e - carry
+                    t = total + y
+                    carry = (t - total) - y
+                    total = t
+                else:
+                    total += e
+            log_sum = np.log1p(total + (count - 1))
+            if code == 0:
+                out[r, 0] = log_sum + shift
+            else:
+                for j in range(n):
+                    out[r, j] = (x[r, j] - shift) - log_sum
+
+    return numba_cpu.jit(rows_kernel, parallel, error_model="numpy")
