@@ -23,6 +23,7 @@ from benchmarks import _harness, _plots
 SUITES: dict[str, tuple[str, bool, bool]] = {
     "floors": ("benchmarks._floors", True, True),
     "overhead": ("benchmarks.overhead", True, True),
+    "auto": ("benchmarks.auto", True, True),
     "elementwise": ("benchmarks.elementwise", True, True),
     "gram": ("benchmarks.gram", True, True),
     "algorithms": ("benchmarks.algorithms", True, True),

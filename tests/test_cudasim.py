@@ -128,6 +128,27 @@ def test_row_kernels(name, dtype):
         np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("correction", [0, 1, 2.5])
+def test_mean_var_kernel(dtype, correction):
+    from xpkern.backends import resolve
+    from xpkern.ops.stats.cuda import rows_mean_var
+
+    rng = np.random.default_rng(3)
+    finite = (rng.standard_normal((6, 300)) * 3 + 1e4).astype(dtype)
+    cases = [_edge_rows(dtype), finite, finite[:, :5].copy()]
+    for x in cases:
+        with np.errstate(all="ignore"):
+            mean, var = rows_mean_var(resolve(x), x, correction)
+        with xpkern.config(impl="generic"):
+            want_mean, want_var = xpkern.mean_var(x, axis=-1, correction=correction)
+        assert mean.dtype == x.dtype and mean.shape == want_mean.shape == var.shape
+        rtol = 1e-5 if dtype == "float32" else 1e-12
+        np.testing.assert_allclose(mean, want_mean, rtol=rtol, equal_nan=True)
+        np.testing.assert_allclose(var, want_var, rtol=rtol * 10, atol=rtol, equal_nan=True)
+
+
 def _generic_pairs(metric, x, y, gamma):
     with xpkern.config(impl="generic"):
         if metric == "rbf":

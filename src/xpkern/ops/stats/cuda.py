@@ -1,0 +1,160 @@
+"""``mean_var`` on the GPU: one CUDA block a row, the row read once.
+
+Each thread sums its share of the row shifted by one of its values (Welford's accuracy for
+data far from zero, without a division per element), in float64 whatever the input; the
+block then merges the threads' (count, mean, sum of squared deviations) triples pairwise by
+Chan's update. So the error does not grow with the row's length, float32 included. The mean
+is the float64 sum over the count, as the generic path's, so rows holding an inf or NaN give
+its answers: a mean of +-inf or NaN, a NaN variance.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+from ..._checks import dtype_name, not_contiguous
+from ...backends import Context
+from ...engines import cuda as engine
+from .core import mean_var_op
+
+__all__ = ["THREADS", "mean_var_kernel", "ptx_cases", "rows_mean_var"]
+
+THREADS = 256
+
+_SOURCE = """
+import math
+import numba
+from xpkern.engines.cuda.compiler import cuda
+
+
+def kernel(x, correction, out):
+    cnt = cuda.shared.array({T}, numba.float64)
+    mu = cuda.shared.array({T}, numba.float64)
+    m2 = cuda.shared.array({T}, numba.float64)
+    sm = cuda.shared.array({T}, numba.float64)
+    tid = cuda.threadIdx.x
+    n = x.shape[1]
+    for row in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
+        # This thread's values shifted by its first one (0 if that is not finite, so an
+        # inf reaches the sums as it is): sums of d and d*d, no division per element.
+        shift = 0.0
+        if tid < n:
+            shift = numba.float64(x[row, tid])
+            if not math.isfinite(shift):
+                shift = 0.0
+        c = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        raw = 0.0
+        j = tid
+        while j < n:
+            v = numba.float64(x[row, j])
+            d = v - shift
+            s1 += d
+            s2 += d * d
+            raw += v
+            c += 1.0
+            j += {T}
+        if c > 0.0:
+            mu[tid] = shift + s1 / c
+            m2[tid] = s2 - s1 * (s1 / c)
+        else:
+            mu[tid] = 0.0
+            m2[tid] = 0.0
+        cnt[tid] = c
+        sm[tid] = raw
+        cuda.syncthreads()
+        half = {T} // 2
+        while half > 0:
+            if tid < half:
+                sm[tid] = sm[tid] + sm[tid + half]
+                ca = cnt[tid]
+                cb = cnt[tid + half]
+                if cb > 0.0:
+                    total = ca + cb
+                    d = mu[tid + half] - mu[tid]
+                    mu[tid] = mu[tid] + d * (cb / total)
+                    m2[tid] = m2[tid] + m2[tid + half] + d * d * (ca * (cb / total))
+                    cnt[tid] = total
+            cuda.syncthreads()
+            half //= 2
+        if tid == 0:
+            # The mean as the generic path's sum / count: infinities of one sign keep it.
+            mean = sm[0] / cnt[0]
+            var = m2[0] / (cnt[0] - correction)
+            if not math.isfinite(mean) or var < 0.0:
+                var = math.nan if not math.isfinite(mean) else 0.0
+            out[0, row] = mean
+            out[1, row] = var
+        cuda.syncthreads()
+"""
+
+
+def mean_var_kernel(dtype: str) -> Any:
+    """The row kernel for ``dtype`` (float32 or float64)."""
+    key = ("mean_var", dtype, THREADS)
+    return engine.cached_kernel(key, "cuda_mean_var", lambda: _SOURCE.replace("{T}",
+                                                                               str(THREADS)))
+
+
+def rows_mean_var(ctx: Context, x: Any, correction: float) -> tuple[Any, Any]:
+    """(mean, var) along the last axis of a C-contiguous CUDA array, each of shape
+    ``x.shape[:-1]``."""
+    n = int(x.shape[-1])
+    rows = x.reshape(-1, n)
+    count = int(rows.shape[0])
+    out = engine.empty(ctx, (2, count), x.dtype, x)
+    grid = min(count, 2**20)
+    mean_var_kernel(dtype_name(x.dtype))(ctx, (grid,), (THREADS,), [rows, float(correction), out])
+    shape = tuple(x.shape[:-1])
+    return out[0].reshape(shape), out[1].reshape(shape)
+
+
+def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
+              keepdims: bool) -> str | None:  # fmt: skip
+    blocked = engine.kernel_supports(ctx, x) or not_contiguous(ctx, x)
+    if blocked:
+        return blocked
+    if x.ndim == 0 or axes != (x.ndim - 1,):
+        return "the kernel reduces the last axis only"
+    if int(x.shape[-1]) <= correction or math.prod(x.shape) == 0:
+        return "no more values than the correction: the generic path's NaN"
+    return None
+
+
+# A block a row pays off once there are rows enough to fill the GPU: the same size rule as
+# the row kernels of softmax (python -m benchmarks --gpu --only auto checks it).
+_MIN_SIZE = 2**20
+
+
+def _wins(ctx: Context, x: Any, *rest: Any) -> str | None:
+    size = math.prod(x.shape)
+    if size >= _MIN_SIZE:
+        return None
+    return f"{size} elements: the library's own reductions are faster below {_MIN_SIZE}"
+
+
+@mean_var_op.register(
+    "numba-cuda",
+    reason="one CUDA block a row, read once: shifted sums in float64, merged by Chan's update",
+    supports=_supports,
+    wins=_wins,
+)
+def _mean_var_cuda(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
+                   keepdims: bool) -> tuple[Any, Any]:  # fmt: skip
+    mean, var = rows_mean_var(ctx, x, correction)
+    if keepdims:
+        mean, var = mean[..., None], var[..., None]
+    return mean, var
+
+
+def ptx_cases() -> Iterator[tuple[str, Any, list[Any], bool]]:
+    """(label, kernel function, argument types, raw) of the mean_var kernels."""
+    from ...engines.cuda.compiler import array_type, scalar_type
+
+    for dtype in ("float32", "float64"):
+        kernel = mean_var_kernel(dtype).module().kernel
+        types_ = [array_type(dtype, 2), scalar_type("float64"), array_type(dtype, 2)]
+        yield f"mean_var {dtype}", kernel, types_, False
