@@ -169,7 +169,7 @@ def test_new_kernels_on_a_side_stream_without_device_sync():
         torch.testing.assert_close(got[name], w, rtol=1e-4, atol=1e-4, msg=name)
     assert got["assign"].shape == (512,)
     with xpkern.config(impl="fused"):
-        for name in ("softmax", "cdist"):
+        for name in ("log_softmax", "cdist"):  # torch's own softmax comes first
             args = (x, x) if name == "cdist" else (x,)
             assert xpkern.explain(getattr(xpkern, name), *args).impl == "numba-cuda"
 
@@ -211,8 +211,8 @@ def test_indexing_beyond_2_31_elements():
     torch.testing.assert_close(y[:5000], x[:5000] * 2 + 1)
     del y
     rows = x[: (n // 8192) * 8192].view(-1, 8192)  # 262144 rows: offsets past 2^31
-    s = xpkern.softmax(rows)
-    torch.testing.assert_close(s[-3:], torch.softmax(rows[-3:], -1))
+    s = xpkern.log_softmax(rows)  # the CUDA row kernel (torch's own softmax takes softmax)
+    torch.testing.assert_close(s[-3:], torch.log_softmax(rows[-3:], -1))
     del s
     lse = xpkern.logsumexp(rows, axis=-1)
     torch.testing.assert_close(lse[-3:], torch.logsumexp(rows[-3:], -1))
@@ -259,5 +259,5 @@ def test_torch_cuda_without_cupy(monkeypatch):
     assert found.impl != "cublas-syrk" and "CuPy" in str(found)
     torch.testing.assert_close(xpkern.matmul(a), a @ a.T, rtol=1e-4, atol=1e-2)
     rows = torch.randn(256, 8192, device="cuda")
-    assert xpkern.explain(xpkern.softmax, rows).impl == "numba-cuda"
-    torch.testing.assert_close(xpkern.softmax(rows), torch.softmax(rows, -1))
+    assert xpkern.explain(xpkern.log_softmax, rows).impl == "numba-cuda"
+    torch.testing.assert_close(xpkern.log_softmax(rows), torch.log_softmax(rows, -1))

@@ -122,28 +122,18 @@ def _logsumexp_cuda(ctx: Context, x: Any, axes: tuple[int, ...], keepdims: bool,
     return out[..., None] if keepdims else out
 
 
-# On an H100 (benchmarks/results/nvidia-h100-80gb-hbm3.md) the kernel's launch from Python
-# costs more than torch's few composed ops for small inputs: softmax of 4096 x 64 float32 took
-# 0.147 ms fused against 0.106 ms composed, while 8192 x 8192 took 0.23 ms against 0.84 ms.
-# logsumexp's composed form is slower (0.13 ms fused against 0.21 ms at 512 x 16): no limit.
-_ROWS_MIN_SIZE = 2**20
-
-
-def _rows_wins(ctx: Context, x: Any, *rest: Any) -> str | None:
-    size = math.prod(x.shape)
-    if size >= _ROWS_MIN_SIZE:
-        return None
-    return f"{size} elements: the composed ops are faster below {_ROWS_MIN_SIZE}"
-
-
-@softmax_op.register("numba-cuda", reason=_CUDA_REASON, supports=_rows_supports, wins=_rows_wins)
+# With dispatch cached per signature the row kernels beat the composed ops at every size of the
+# H200 sweep (benchmarks/results/nvidia-h200-auto.md, one synchronised call): CuPy 1000
+# elements, softmax 81 us against 108, log_softmax 89 against 317; 2^24 elements 140 against
+# the composed path's more. Torch tensors take torch's own softmax first (ops/special/native.py),
+# faster there at every size; log_softmax has no such twin (torch's rounds log(sum) as SciPy's
+# logsumexp does not).
+@softmax_op.register("numba-cuda", reason=_CUDA_REASON, supports=_rows_supports)
 def _softmax_cuda(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
     return rows_run(ctx, x, "softmax")
 
 
-@log_softmax_op.register(
-    "numba-cuda", reason=_CUDA_REASON, supports=_rows_supports, wins=_rows_wins
-)
+@log_softmax_op.register("numba-cuda", reason=_CUDA_REASON, supports=_rows_supports)
 def _log_softmax_cuda(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
     return rows_run(ctx, x, "log_softmax")
 

@@ -1,9 +1,10 @@
 """``softmax`` on torch tensors: torch's own ``softmax``, where it computes what the generic
 path computes (``exp(x - max) / sum`` along one axis; it also keeps autograd).
 
-For small tensors a call into torch's one fused op costs less than the composed form's five
-(benchmarks/results: ``python -m benchmarks --only overhead``); CUDA tensors from 2^20
-elements take the CUDA row kernel first, which reads each row once.
+A call into torch's one fused op costs less than the composed form's five at every size of the
+sweep, on the CPU and on CUDA (``python -m benchmarks --only auto``; on an H200 also less
+than xpkern's CUDA row kernel, launched from Python: 49 us against 136 for 16384 x 1000
+float32, 300 against 348 for 8192 x 8192, one synchronised call each).
 """
 
 from __future__ import annotations
