@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import operator
+from collections.abc import Callable
 from typing import Any
 
 from .backends import Context, dtype_name
@@ -22,6 +23,7 @@ __all__ = [
     "not_on_cuda",
     "not_on_host",
     "quiet",
+    "quietly",
 ]
 
 GRAD = "an input requires grad: the generic path keeps autograd working"
@@ -129,6 +131,18 @@ def _kind(ctx: Context, dtype: Any) -> str:
     with contextlib.suppress(TypeError):
         _KINDS[(ctx.backend.name, dtype)] = kind
     return kind
+
+
+def quietly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn(ctx, ...)`` run under :func:`quiet`: for generic implementations, whose composed
+    steps meet inf and NaN by design (kernels raise no floating-point warnings)."""
+
+    @functools.wraps(fn)
+    def run(ctx: Context, *args: Any, **kwargs: Any) -> Any:
+        with quiet(ctx):
+            return fn(ctx, *args, **kwargs)
+
+    return run
 
 
 def quiet(ctx: Context) -> contextlib.AbstractContextManager[Any]:

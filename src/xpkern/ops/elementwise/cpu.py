@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from ..._checks import dtype_name, not_on_host
-from ..._dispatch import Op
+from ..._dispatch import Op, declare
 from ...backends import Context
 from ...engines import numba_cpu
 from ...engines.source import load_module
@@ -124,3 +124,4 @@ def register(op: Op) -> None:
 
 
 ENGINES.append(register)
+declare("numba-cpu")  # config knows the name before the first @elementwise function exists

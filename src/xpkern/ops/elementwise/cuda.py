@@ -15,7 +15,7 @@ import numpy as np
 
 from ... import fmath
 from ..._checks import dtype_name, not_on_cuda
-from ..._dispatch import Op
+from ..._dispatch import Op, declare
 from ...backends import Context, resolve
 from ...engines import cuda as engine
 from ...engines.cuda.device import grid_rule
@@ -170,6 +170,7 @@ def register(op: Op) -> None:
 
 
 ENGINES.append(register)
+declare("numba-cuda")  # config knows the name before the first @elementwise function exists
 
 
 # Functions whose kernels cover what the translation emits: every operator and its helper,

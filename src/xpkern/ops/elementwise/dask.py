@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..._dispatch import Op
+from ..._dispatch import Op, declare
 from ...backends import Context, backend_of, resolve
 from ...engines.dask import only_dask, per_chunk
 from .core import ENGINES, Elementwise
@@ -62,3 +62,4 @@ def register(op: Op) -> None:
 
 
 ENGINES.append(register)
+declare("dask-chunks")  # config knows the name before the first @elementwise function exists

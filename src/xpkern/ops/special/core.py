@@ -54,7 +54,7 @@ def _logsumexp_generic(ctx: Context, x: Any, axes: tuple[int, ...], keepdims: bo
     return out
 
 
-logsumexp_op = Op("logsumexp", _logsumexp_generic)
+logsumexp_op = Op("logsumexp", _checks.quietly(_logsumexp_generic))
 
 
 @public(logsumexp_op)
@@ -97,8 +97,7 @@ def logsumexp(x: Any, /, *, axis: Any = None, keepdims: bool = False, b: Any = N
         except (ValueError, RuntimeError, TypeError) as exc:
             raise ValueError(f"logsumexp: b of shape {tuple(b.shape)} does not broadcast "
                              f"to x of shape {tuple(x.shape)}") from exc  # fmt: skip
-    with _checks.quiet(ctx):
-        return logsumexp_op(ctx, x, axes, bool(keepdims), b)
+    return logsumexp_op(ctx, x, axes, bool(keepdims), b)
 
 
 def _softmax_generic(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
@@ -117,8 +116,8 @@ def _log_softmax_generic(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
     return (x - shift) - log_sum
 
 
-softmax_op = Op("softmax", _softmax_generic)
-log_softmax_op = Op("log_softmax", _log_softmax_generic)
+softmax_op = Op("softmax", _checks.quietly(_softmax_generic))
+log_softmax_op = Op("log_softmax", _checks.quietly(_log_softmax_generic))
 
 
 @public(softmax_op)
@@ -135,8 +134,7 @@ def softmax(x: Any, /, *, axis: Any = -1) -> Any:
     ctx = resolve(x)
     x = _checks.floating(ctx, ctx.asarray(x), "x", "softmax")
     axes = _checks.axes(axis, x.ndim, "softmax")
-    with _checks.quiet(ctx):
-        return softmax_op(ctx, x, axes)
+    return softmax_op(ctx, x, axes)
 
 
 @public(log_softmax_op)
@@ -153,5 +151,4 @@ def log_softmax(x: Any, /, *, axis: Any = -1) -> Any:
     ctx = resolve(x)
     x = _checks.floating(ctx, ctx.asarray(x), "x", "log_softmax")
     axes = _checks.axes(axis, x.ndim, "log_softmax")
-    with _checks.quiet(ctx):
-        return log_softmax_op(ctx, x, axes)
+    return log_softmax_op(ctx, x, axes)

@@ -31,7 +31,7 @@ def _mean_var_generic(ctx: Context, x: Any, axes: tuple[int, ...], correction: f
     return mean, var
 
 
-mean_var_op = Op("mean_var", _mean_var_generic)
+mean_var_op = Op("mean_var", _checks.quietly(_mean_var_generic))
 
 
 @public(mean_var_op)
@@ -73,5 +73,4 @@ def mean_var(
     ctx = resolve(x)
     x = _checks.floating(ctx, ctx.asarray(x), "x", "mean_var")
     axes = _checks.axes(axis, x.ndim, "mean_var")
-    with _checks.quiet(ctx):
-        return mean_var_op(ctx, x, axes, float(correction), bool(keepdims))
+    return mean_var_op(ctx, x, axes, float(correction), bool(keepdims))

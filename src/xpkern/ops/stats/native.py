@@ -25,8 +25,24 @@ def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
     return None
 
 
+# On the CPU, torch's var is slower than the generic path's two sums from about 10^4 elements
+# (2 cores: 10^4 float64, 94 us against 44; 10^6, 3.8 ms against 1.3); on CUDA it wins at every
+# size of the H200 sweep. Figures: python -m benchmarks --only auto.
+_CPU_MAX_SIZE = 4096
+
+
+def _wins(ctx: Context, x: Any, *rest: Any) -> str | None:
+    size = math.prod(x.shape)
+    if ctx.device_type != "cpu" or size <= _CPU_MAX_SIZE:
+        return None
+    return f"{size} elements on the CPU: the generic path's sums are faster above {_CPU_MAX_SIZE}"
+
+
 @mean_var_op.register(
-    "torch", reason="torch's own mean and var: two ops, autograd kept", supports=_supports
+    "torch",
+    reason="torch's own mean and var: two ops, autograd kept",
+    supports=_supports,
+    wins=_wins,
 )
 def _mean_var_torch(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
                     keepdims: bool) -> tuple[Any, Any]:  # fmt: skip
