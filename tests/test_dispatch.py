@@ -240,3 +240,44 @@ def test_a_late_registration_is_seen():
     assert op(ctx, x) == "fast"  # tried in order: still the first that wins
     with xpkern.config(impl="later"):
         assert op(ctx, x) == "later"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x, axis: xpkern.softmax(x, axis=axis),
+        lambda x, axis: xpkern.log_softmax(x, axis=axis),
+        lambda x, axis: xpkern.logsumexp(x, axis=axis),
+        lambda x, axis: xpkern.mean_var(x, axis=axis),
+    ],
+)
+def test_kept_calls_check_what_they_keep(call):
+    # A call kept for axis=0 must not serve axis=0.0, [0] or (0.0,): equal values, refused types.
+    x = np.linspace(0.0, 1.0, 5)
+    want = call(x, 0)
+    for _ in range(3):
+        np.testing.assert_array_equal(call(x, 0), want)
+    for bad in (0.0, [0], (0.0,), "0"):
+        with pytest.raises(TypeError, match="axis must be an int"):
+            call(x, bad)
+    # Another dtype or shape is another signature; integers still go to the default float.
+    np.testing.assert_allclose(call(x.astype(np.float32), 0), want, rtol=1e-6)
+    np.testing.assert_allclose(call(np.arange(3), 0), call(np.arange(3.0), 0))
+
+
+def test_kept_calls_follow_config_and_explain():
+    x = np.linspace(0.0, 1.0, 7)
+    xpkern.softmax(x)
+    xpkern.softmax(x)
+    assert xpkern.explain(xpkern.softmax, x).impl == "numba-cpu"
+    with xpkern.config(impl="generic"):
+        assert xpkern.explain(xpkern.softmax, x).impl == "generic"
+        np.testing.assert_allclose(xpkern.softmax(x), np.exp(x) / np.exp(x).sum())
+
+
+def test_mean_var_kept_call_still_refuses_a_bool_correction():
+    x = np.ones(4)
+    xpkern.mean_var(x, correction=1)
+    xpkern.mean_var(x, correction=1)
+    with pytest.raises(ValueError, match="correction"):
+        xpkern.mean_var(x, correction=True)

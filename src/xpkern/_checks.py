@@ -34,12 +34,10 @@ def axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
     """``axis`` (None, an int or a tuple of ints) as sorted non-negative axes of ``ndim``."""
     if axis is None:
         return tuple(range(ndim))
-    try:
+    # Cached for plain ints only: the cache would take 1.0 or True for the 1 it has seen.
+    if type(axis) is int or (type(axis) is tuple and all(type(a) is int for a in axis)):
         return _axes(axis, ndim, op)
-    except TypeError as exc:
-        if str(exc).startswith(op):
-            raise
-    return _axes.__wrapped__(axis, ndim, op)  # an unhashable axis: checked without the cache
+    return _axes.__wrapped__(axis, ndim, op)
 
 
 @functools.lru_cache(maxsize=1024)

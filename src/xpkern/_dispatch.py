@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._signature import call_key
-from .backends import Context
+from .backends import Context, backend_of
 
-__all__ = ["Choice", "Explanation", "Impl", "Op", "config", "declare", "explain", "public"]
+__all__ = ["Bound", "Choice", "Explanation", "Impl", "Op", "config", "declare", "explain",
+           "public"]  # fmt: skip
 
 Check = Callable[..., "str | None"]
 
@@ -191,6 +192,17 @@ class Op:
             )
         return self.choose(ctx, args, kwargs).fn(ctx, *args, **kwargs)
 
+    def call_kept(self, calls: Bound, given: Any, extra: tuple[Any, ...], ctx: Context, x: Any,
+                  *rest: Any) -> Any:  # fmt: skip
+        """``self(ctx, x, *rest)``, keeping the call in ``calls`` for arrays like ``given``
+        (the caller's array, with the other arguments ``extra``) where ``x`` is that array
+        unconverted, so that a later call skips the checks (see :class:`Bound`)."""
+        if x is not given or not auto_dispatch():
+            return self(ctx, x, *rest)
+        fn = self.choose(ctx, (x, *rest), {}).fn
+        calls.keep(given, extra, lambda a: fn(ctx, a, *rest))
+        return fn(ctx, x, *rest)
+
     def choose(self, ctx: Context, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Impl:
         """The implementation a call with these arguments runs: looked up by the arguments'
         signature and the ``config`` in force, decided (and kept) on the first such call."""
@@ -208,6 +220,53 @@ class Op:
                 self._chosen.clear()
             self._chosen[key] = found
         return found
+
+
+class Bound:
+    """A public function's calls on one array, kept per signature with everything decided.
+
+    The first call with an array's library, device, dtype, shape and layout and with the
+    same other arguments checks them, resolves and dispatches as usual, then keeps the
+    implementation bound to its context and checked arguments (:meth:`keep`); a later such
+    call (:meth:`get`) goes straight to it. Only under ``auto`` dispatch; arrays without a
+    signature (Dask) always take the full path.
+    """
+
+    def __init__(self) -> None:
+        self._calls: dict[tuple[Any, ...], Callable[[Any], Any]] = {}
+
+    @staticmethod
+    def _key(x: Any, extra: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        backend = backend_of(x)
+        if backend is None:
+            return None
+        sig = backend.signature(x)
+        rest = call_key(extra, {})  # typed: axis=1.0 is refused where axis=1 was kept
+        if sig is None or rest is None:
+            return None
+        return (backend.name, backend.device_of(x), sig, *rest)
+
+    def get(self, x: Any, *extra: Any) -> Callable[[Any], Any] | None:
+        """The kept call for ``x`` and the other arguments ``extra``, or None."""
+        if not auto_dispatch():
+            return None
+        try:
+            key = self._key(x, extra)
+            return None if key is None else self._calls.get(key)
+        except TypeError:  # an unhashable device
+            return None
+
+    def keep(self, x: Any, extra: tuple[Any, ...], call: Callable[[Any], Any]) -> None:
+        """Keep ``call`` (taking the array) for arrays like ``x`` with these arguments."""
+        if not auto_dispatch():
+            return
+        with contextlib.suppress(TypeError):
+            key = self._key(x, extra)
+            if key is None:
+                return
+            if len(self._calls) >= _CACHE_SIZE:
+                self._calls.clear()
+            self._calls[key] = call
 
 
 def auto_dispatch() -> bool:

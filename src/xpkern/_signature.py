@@ -39,6 +39,8 @@ def _key(a: Any) -> Any:
     if cls in _PLAIN:
         return (cls, a)
     if cls is tuple:
+        if all(type(x) is int for x in a):  # axes
+            return a
         parts = tuple(_key(x) for x in a)
         return None if None in parts else parts
     backend = backend_of(a)

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from ... import _checks
-from ..._dispatch import Op, public
+from ..._dispatch import Bound, Op, public
 from ...backends import Context, resolve
 
 __all__ = ["log_softmax", "log_softmax_op", "logsumexp", "logsumexp_op", "softmax",
@@ -55,6 +55,7 @@ def _logsumexp_generic(ctx: Context, x: Any, axes: tuple[int, ...], keepdims: bo
 
 
 logsumexp_op = Op("logsumexp", _checks.quietly(_logsumexp_generic))
+_logsumexp_calls = Bound()
 
 
 @public(logsumexp_op)
@@ -87,6 +88,11 @@ def logsumexp(x: Any, /, *, axis: Any = None, keepdims: bool = False, b: Any = N
     >>> xpkern.logsumexp(np.array([[0.0, -np.inf], [-np.inf, -np.inf]]), axis=1)
     array([  0., -inf])
     """
+    if b is None:
+        found = _logsumexp_calls.get(x, axis, keepdims)
+        if found is not None:
+            return found(x)
+    given = x
     ctx = resolve(x, b)
     x = _checks.floating(ctx, ctx.asarray(x), "x", "logsumexp")
     axes = _checks.axes(axis, x.ndim, "logsumexp")
@@ -97,6 +103,9 @@ def logsumexp(x: Any, /, *, axis: Any = None, keepdims: bool = False, b: Any = N
         except (ValueError, RuntimeError, TypeError) as exc:
             raise ValueError(f"logsumexp: b of shape {tuple(b.shape)} does not broadcast "
                              f"to x of shape {tuple(x.shape)}") from exc  # fmt: skip
+    if b is None:
+        return logsumexp_op.call_kept(_logsumexp_calls, given, (axis, keepdims), ctx, x, axes,
+                                      bool(keepdims), None)  # fmt: skip
     return logsumexp_op(ctx, x, axes, bool(keepdims), b)
 
 
@@ -118,6 +127,8 @@ def _log_softmax_generic(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
 
 softmax_op = Op("softmax", _checks.quietly(_softmax_generic))
 log_softmax_op = Op("log_softmax", _checks.quietly(_log_softmax_generic))
+_softmax_calls = Bound()
+_log_softmax_calls = Bound()
 
 
 @public(softmax_op)
@@ -131,10 +142,14 @@ def softmax(x: Any, /, *, axis: Any = -1) -> Any:
     >>> xpkern.softmax(np.array([1000.0, 1000.0]))
     array([0.5, 0.5])
     """
+    found = _softmax_calls.get(x, axis)
+    if found is not None:
+        return found(x)
+    given = x
     ctx = resolve(x)
     x = _checks.floating(ctx, ctx.asarray(x), "x", "softmax")
     axes = _checks.axes(axis, x.ndim, "softmax")
-    return softmax_op(ctx, x, axes)
+    return softmax_op.call_kept(_softmax_calls, given, (axis,), ctx, x, axes)
 
 
 @public(log_softmax_op)
@@ -148,7 +163,11 @@ def log_softmax(x: Any, /, *, axis: Any = -1) -> Any:
     >>> xpkern.log_softmax(np.array([0.0, 0.0]))
     array([-0.69314718, -0.69314718])
     """
+    found = _log_softmax_calls.get(x, axis)
+    if found is not None:
+        return found(x)
+    given = x
     ctx = resolve(x)
     x = _checks.floating(ctx, ctx.asarray(x), "x", "log_softmax")
     axes = _checks.axes(axis, x.ndim, "log_softmax")
-    return log_softmax_op(ctx, x, axes)
+    return log_softmax_op.call_kept(_log_softmax_calls, given, (axis,), ctx, x, axes)

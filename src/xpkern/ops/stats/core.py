@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from ... import _checks
-from ..._dispatch import Op, public
+from ..._dispatch import Bound, Op, public
 from ...backends import Context, resolve
 
 __all__ = ["mean_var", "mean_var_op"]
@@ -32,6 +32,7 @@ def _mean_var_generic(ctx: Context, x: Any, axes: tuple[int, ...], correction: f
 
 
 mean_var_op = Op("mean_var", _checks.quietly(_mean_var_generic))
+_calls = Bound()
 
 
 @public(mean_var_op)
@@ -64,13 +65,18 @@ def mean_var(
     >>> float(m), float(v)
     (100000002.0, 1.0)
     """
+    found = _calls.get(x, axis, correction, keepdims)
+    if found is not None:
+        return found(x)
     if (
         isinstance(correction, bool)
         or not isinstance(correction, int | float)
         or not (math.isfinite(correction) and correction >= 0)
     ):
         raise ValueError(f"mean_var: correction must be a finite number >= 0, got {correction!r}")
+    given = x
     ctx = resolve(x)
     x = _checks.floating(ctx, ctx.asarray(x), "x", "mean_var")
     axes = _checks.axes(axis, x.ndim, "mean_var")
-    return mean_var_op(ctx, x, axes, float(correction), bool(keepdims))
+    return mean_var_op.call_kept(_calls, given, (axis, correction, keepdims), ctx, x, axes,
+                                 float(correction), bool(keepdims))  # fmt: skip
