@@ -180,6 +180,7 @@ def _large_rows(quick: bool) -> list[dict[str, Any]]:
     x = torch.rand(n, n, device="cuda")
     out = torch.empty_like(x)
     sync = torch.cuda.synchronize
+    peers = {"mean_var": "torch.var_mean"}
     calls = {
         "softmax": (lambda: xpkern.softmax(x, axis=-1), lambda: torch.softmax(x, -1)),
         "log_softmax": (lambda: xpkern.log_softmax(x, axis=-1),
@@ -191,8 +192,9 @@ def _large_rows(quick: bool) -> list[dict[str, Any]]:
     rows = []
     for name, (ours, plain) in calls.items():
         us, them, copy = _batches([ours, plain, lambda: out.copy_(x)], sync, True, True)
+        peer = peers.get(name, f"torch.{name}")
         rows.append({"suite": "one large call", "backend": "torch-cuda", "op": name,
-                     "size": n * n, "xpkern us": 1e6 * us, "plain": f"torch.{name}",
+                     "size": n * n, "xpkern us": 1e6 * us, "plain": peer,
                      "plain us": 1e6 * them, "ratio": us / them, "copy us": 1e6 * copy,
                      "x copy": us / copy, "target": "1.3x copy",
                      "meets": "yes" if us / copy <= 1.3 else "NO"})  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..._dispatch import Op, public
+from ..._dispatch import Bound, Op, public
 from ...backends import Context, array_device, resolve
 
 __all__ = ["gram", "matmul", "product", "real_float", "torch_cuda_integers"]
@@ -90,6 +90,7 @@ def _generic_supports(ctx: Context, *arrays: Any) -> str | None:
 
 product = Op("matmul", _matmul_generic, supports=_generic_supports)
 gram = Op("gram", _gram_generic, supports=_generic_supports)
+_gram_calls = Bound()
 
 
 @public(gram)
@@ -137,12 +138,16 @@ def matmul(x1: Any, x2: Any = None, /) -> Any:
     array([ 3.,  7., 11.])
     """
     if x2 is None:
+        found = _gram_calls.get(x1)
+        if found is not None:
+            return found(x1)
+        given = x1
         ctx = resolve(x1)
         x1 = ctx.asarray(x1)
         _numeric(ctx, x1, "x1")
         if x1.ndim == 0:
             raise ValueError("matmul: x1 must have at least one dimension, got a 0-d array")
-        return gram(ctx, x1)
+        return gram.call_kept(_gram_calls, given, (), ctx, x1)
     ctx = resolve(x1, x2)
     x1, x2 = ctx.asarray(x1), ctx.asarray(x2)
     _numeric(ctx, x1, "x1")
