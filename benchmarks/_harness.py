@@ -50,6 +50,33 @@ def measure(
     return statistics.median(samples)
 
 
+def fastest_batches(
+    fns: dict[str, Callable[[], Any]],
+    sync: Callable[[], None],
+    *,
+    rounds: int,
+    inner: dict[str, int],
+    each_sync: bool,
+) -> dict[str, float]:
+    """Seconds per call of each of ``fns``: the fastest of ``rounds`` batches of ``inner[name]``
+    calls, the batches alternating between the functions so that a disturbance of the
+    machine falls on all of them; with ``each_sync`` every call is synchronised (latency)."""
+    for fn in fns.values():
+        fn()
+    sync()
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            for _ in range(inner[name]):
+                fn()
+                if each_sync:
+                    sync()
+            sync()
+            best[name] = min(best[name], (time.perf_counter() - start) / inner[name])
+    return best
+
+
 def machine() -> dict[str, Any]:
     """Where the numbers were taken: host, CPU count, and the GPU's name if there is one."""
     info: dict[str, Any] = {

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 import xpkern
-from benchmarks._harness import sync_for
+from benchmarks._harness import fastest_batches, sync_for
 
 TARGET = 1.1
 _POLY = xpkern.elementwise(lambda x: x**2 + 2 * x + 1)
@@ -116,18 +116,9 @@ def _times(fns: dict[str, Callable[[], Any]], sync: Callable[[], None], quick: b
         sync()
         once[name] = time.perf_counter() - start
     budget = 0.01 if quick else 0.03
-    best = dict.fromkeys(fns, float("inf"))
-    for _ in range(3 if quick else 7):
-        for name, fn in fns.items():
-            inner = max(1, int(budget / max(once[name], 1e-7)))
-            start = time.perf_counter()
-            for _ in range(inner):
-                fn()
-                if each_sync:
-                    sync()
-            sync()
-            best[name] = min(best[name], (time.perf_counter() - start) / inner)
-    return best
+    inner = {name: max(1, int(budget / max(t, 1e-7))) for name, t in once.items()}
+    return fastest_batches(fns, sync, rounds=3 if quick else 7, inner=inner,
+                           each_sync=each_sync)  # fmt: skip
 
 
 def _row(backend: str, op: str, n: int, call: Any, native: Any, x: Any, quick: bool,

@@ -18,14 +18,13 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 import xpkern
-from benchmarks._harness import sync_for
+from benchmarks._harness import fastest_batches, sync_for
 
 # Targets of the per-call cost (ratio to the plain way), by where the arrays live.
 TARGETS = {"numpy": 2.0, "torch": 3.0, "cuda": 1.5}
@@ -121,21 +120,11 @@ def _pairs(lib: str, arrays: tuple[Any, ...]) -> list[tuple[str, Callable[[], An
 def _batches(fns: list[Callable[[], Any]], sync: Callable[[], None], quick: bool,
              each_sync: bool) -> list[float]:  # fmt: skip
     """Fastest batch time per call of each of ``fns``, batches alternating between them."""
-    for fn in fns:
-        fn()
-    sync()
-    inner = 20 if quick else 200
-    best = [float("inf")] * len(fns)
-    for _ in range(5 if quick else 15):
-        for i, fn in enumerate(fns):
-            start = time.perf_counter()
-            for _ in range(inner):
-                fn()
-                if each_sync:
-                    sync()
-            sync()
-            best[i] = min(best[i], (time.perf_counter() - start) / inner)
-    return best
+    named = {str(i): fn for i, fn in enumerate(fns)}
+    inner = dict.fromkeys(named, 20 if quick else 200)
+    best = fastest_batches(named, sync, rounds=5 if quick else 15, inner=inner,
+                           each_sync=each_sync)  # fmt: skip
+    return [best[name] for name in named]
 
 
 def _compare(backend: str, name: str, ours: Callable[[], Any], plain: Callable[[], Any],

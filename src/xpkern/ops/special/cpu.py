@@ -111,6 +111,15 @@ def _kernel(parallel: bool) -> Any:
     import numba
     import numpy as np
 
+    @numba.njit(inline="always")
+    def add(total: float, carry: float, e: float, compensated: bool) -> tuple[float, float]:
+        # Kahan's sum; with an inf among the terms the plain sum gives the answer.
+        if not compensated:
+            return total + e, carry
+        y = e - carry
+        t = total + y
+        return t, (t - total) - y
+
     def rows_kernel(x: Any, code: int, out: Any) -> None:
         rows, n = x.shape
         for r in numba.prange(rows):
@@ -129,13 +138,7 @@ def _kernel(parallel: bool) -> Any:
                 for j in range(n):
                     e = np.exp(np.float64(x[r, j] - top))
                     out[r, j] = e
-                    if finite:  # compensated; with an inf the plain sum gives the answer
-                        y = e - carry
-                        t = total + y
-                        carry = (t - total) - y
-                        total = t
-                    else:
-                        total += e
+                    total, carry = add(total, carry, e, finite)
                 for j in range(n):
                     out[r, j] = out[r, j] / total
                 continue
@@ -149,14 +152,7 @@ def _kernel(parallel: bool) -> Any:
                 if finite and v == top:
                     count += 1
                     continue
-                e = np.exp(np.float64(v - shift))
-                if finite:
-                    y = e - carry
-                    t = total + y
-                    carry = (t - total) - y
-                    total = t
-                else:
-                    total += e
+                total, carry = add(total, carry, np.exp(np.float64(v - shift)), finite)
             log_sum = np.log1p(total + (count - 1))
             if code == 0:
                 out[r, 0] = log_sum + shift
