@@ -240,3 +240,23 @@ def test_kmeans_is_deterministic_for_a_seed():
     assert labels.shape == (240,) and c.shape == (4, 2)
     c, labels, _inertia = xpkern.kmeans(x, 1, init="random", seed=0)
     np.testing.assert_allclose(c[0], x.mean(axis=0))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_mean_var_row_kernels_keep_the_generic_edges(dtype):
+    # inf and NaN in a row, a constant row, data far from zero, and sums that overflow.
+    big = np.finfo(dtype).max / 2
+    x = np.array([[0.0, -40.0, 3.0], [-np.inf, -np.inf, 1.0], [np.inf, 1.0, 2.0],
+                  [np.nan, 1.0, 2.0], [3.0, 3.0, 3.0], [1e4 + 1, 1e4 + 2, 1e4 + 3],
+                  [np.inf, -np.inf, 0.0], [big, big, big]], dtype=dtype)  # fmt: skip
+    for correction in (0, 1):
+        with xpkern.config(impl="generic"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            want = xpkern.mean_var(x, axis=-1, correction=correction)
+        for impl in xpkern.explain(xpkern.mean_var, x, axis=-1).supported():
+            with xpkern.config(impl=impl):
+                got = xpkern.mean_var(x, axis=-1, correction=correction)
+            for g, w in zip(got, want, strict=True):
+                assert g.dtype == w.dtype
+                np.testing.assert_array_equal(np.isnan(g), np.isnan(w), err_msg=impl)
+                np.testing.assert_allclose(g, w, rtol=1e-6, err_msg=impl)

@@ -137,7 +137,8 @@ def test_mean_var_kernel(dtype, correction):
 
     rng = np.random.default_rng(3)
     finite = (rng.standard_normal((6, 300)) * 3 + 1e4).astype(dtype)
-    cases = [_edge_rows(dtype), finite, finite[:, :5].copy()]
+    big = np.full((2, 4), np.finfo(dtype).max / 2, dtype=dtype)  # sums that overflow
+    cases = [_edge_rows(dtype), finite, finite[:, :5].copy(), big]
     for x in cases:
         with np.errstate(all="ignore"):
             mean, var = rows_mean_var(resolve(x), x, correction)

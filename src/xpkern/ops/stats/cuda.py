@@ -3,9 +3,9 @@
 Each thread sums its share of the row shifted by one of its values (Welford's accuracy for
 data far from zero, without a division per element), in float64 whatever the input; the
 block then merges the threads' (count, mean, sum of squared deviations) triples pairwise by
-Chan's update. So the error does not grow with the row's length, float32 included. The mean
-is the float64 sum over the count, as the generic path's, so rows holding an inf or NaN give
-its answers: a mean of +-inf or NaN, a NaN variance.
+Chan's update. So the error does not grow with the row's length, float32 included. A plain
+float64 sum beside it gives the generic path's answers where a row holds an inf or NaN: a mean
+of +-inf or NaN, a NaN variance.
 """
 
 from __future__ import annotations
@@ -29,11 +29,12 @@ import numba
 from xpkern.engines.cuda.compiler import cuda
 
 
-def kernel(x, correction, out):
+def kernel(x, correction, largest, out):
     cnt = cuda.shared.array({T}, numba.float64)
     mu = cuda.shared.array({T}, numba.float64)
     m2 = cuda.shared.array({T}, numba.float64)
     sm = cuda.shared.array({T}, numba.float64)
+    seen = cuda.shared.array({T}, numba.float64)
     tid = cuda.threadIdx.x
     n = x.shape[1]
     for row in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
@@ -48,6 +49,7 @@ def kernel(x, correction, out):
         s1 = 0.0
         s2 = 0.0
         raw = 0.0
+        bad = 0.0  # stays 0 while every value is finite (v - v is NaN for inf and NaN)
         j = tid
         while j < n:
             v = numba.float64(x[row, j])
@@ -55,6 +57,7 @@ def kernel(x, correction, out):
             s1 += d
             s2 += d * d
             raw += v
+            bad += v - v
             c += 1.0
             j += {T}
         if c > 0.0:
@@ -65,11 +68,13 @@ def kernel(x, correction, out):
             m2[tid] = 0.0
         cnt[tid] = c
         sm[tid] = raw
+        seen[tid] = bad
         cuda.syncthreads()
         half = {T} // 2
         while half > 0:
             if tid < half:
                 sm[tid] = sm[tid] + sm[tid + half]
+                seen[tid] = seen[tid] + seen[tid + half]
                 ca = cnt[tid]
                 cb = cnt[tid + half]
                 if cb > 0.0:
@@ -81,11 +86,17 @@ def kernel(x, correction, out):
             cuda.syncthreads()
             half //= 2
         if tid == 0:
-            # The mean as the generic path's sum / count: infinities of one sign keep it.
-            mean = sm[0] / cnt[0]
-            var = m2[0] / (cnt[0] - correction)
-            if not math.isfinite(mean) or var < 0.0:
-                var = math.nan if not math.isfinite(mean) else 0.0
+            raw = sm[0]
+            finite = seen[0] == 0.0
+            if not finite or abs(raw) > largest:
+                # An inf or NaN in the row, or a sum that overflows in the data's dtype (as the
+                # generic path's does): its infinite mean, with a NaN variance where the row
+                # holds an inf or NaN and an infinite one where only the sum overflowed.
+                mean = raw / cnt[0] if not finite else raw * math.inf
+                var = math.inf if finite else math.nan
+            else:
+                mean = mu[0]  # merged from the threads' shifted sums: the last digits kept
+                var = max(m2[0] / (cnt[0] - correction), 0.0)
             out[0, row] = mean
             out[1, row] = var
         cuda.syncthreads()
@@ -106,7 +117,9 @@ def rows_mean_var(ctx: Context, x: Any, correction: float) -> tuple[Any, Any]:
     count = int(rows.shape[0])
     out = engine.empty(ctx, (2, count), x.dtype, x)
     grid = min(count, 2**20)
-    mean_var_kernel(dtype_name(x.dtype))(ctx, (grid,), (THREADS,), [rows, float(correction), out])
+    largest = 3.4028234663852886e38 if dtype_name(x.dtype) == "float32" else 1.7976931348623157e308
+    mean_var_kernel(dtype_name(x.dtype))(ctx, (grid,), (THREADS,),
+                                         [rows, float(correction), largest, out])  # fmt: skip
     shape = tuple(x.shape[:-1])
     return out[0].reshape(shape), out[1].reshape(shape)
 
@@ -147,5 +160,6 @@ def ptx_cases() -> Iterator[tuple[str, Any, list[Any], bool]]:
 
     for dtype in ("float32", "float64"):
         kernel = mean_var_kernel(dtype).module().kernel
-        types_ = [array_type(dtype, 2), scalar_type("float64"), array_type(dtype, 2)]
+        f64 = scalar_type("float64")
+        types_ = [array_type(dtype, 2), f64, f64, array_type(dtype, 2)]
         yield f"mean_var {dtype}", kernel, types_, False

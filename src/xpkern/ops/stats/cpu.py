@@ -1,0 +1,106 @@
+"""``mean_var`` on the CPU: one Numba loop per row, the row read once.
+
+The composed form reads the data three times (the sum, the deviations, their squares) and
+writes two temporaries; NumPy's own ``mean`` and ``var`` read it four times. The loop reads
+each value once and keeps, per row, float64 sums of the values shifted by the row's first
+finite value, which give the mean and the variance with Welford's accuracy for data far from
+zero (float32 included), and the plain sum, which gives the generic path's answers where a
+row holds an inf or NaN (a mean of +-inf or NaN, a NaN variance) or its sum overflows.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+from ..._checks import host_float_kernel, not_contiguous
+from ...backends import Context
+from ...engines import numba_cpu
+from .core import mean_var_op
+
+# Rows go over every core from this many elements in all (and two rows or more).
+_PARALLEL_SIZE = 2**16
+
+
+def _rows(x: Any, axes: tuple[int, ...]) -> tuple[int, int] | None:
+    """(rows, row length) where ``axes`` are the last axis or all of them, else None."""
+    if x.ndim == 0:
+        return None
+    if axes == tuple(range(x.ndim)):
+        return 1, math.prod(x.shape)
+    if axes == (x.ndim - 1,):
+        return math.prod(x.shape[:-1]), int(x.shape[-1])
+    return None
+
+
+def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
+              keepdims: bool) -> str | None:  # fmt: skip
+    blocked = host_float_kernel(ctx, x) or not_contiguous(ctx, x)
+    if blocked:
+        return blocked
+    found = _rows(x, axes)
+    if found is None:
+        return "the kernel reduces the last axis or all axes"
+    if found[1] <= correction or math.prod(x.shape) == 0:
+        return "no more values than the correction: the generic path's NaN"
+    return None
+
+
+@mean_var_op.register(
+    "numba-cpu",
+    reason="one Numba loop per row, the row read once: float64 sums, shifted for the variance",
+    supports=_supports,
+)
+def _mean_var_cpu(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
+                  keepdims: bool) -> tuple[Any, Any]:  # fmt: skip
+    import numpy as np
+
+    rows, n = _rows(x, axes) or (0, 0)
+    host = ctx.host_view(x).reshape(rows, n)
+    out = np.empty((2, rows), dtype=host.dtype)
+    parallel = rows > 1 and numba_cpu.parallel(rows * n, _PARALLEL_SIZE)
+    largest = float(np.finfo(host.dtype).max)
+    numba_cpu.run(_kernel(parallel), [host, float(correction), largest, out], parallel)
+    shape = tuple(1 if i in axes else s for i, s in enumerate(x.shape)) if keepdims else \
+        tuple(s for i, s in enumerate(x.shape) if i not in axes)  # fmt: skip
+    return ctx.from_host(out[0].reshape(shape)), ctx.from_host(out[1].reshape(shape))
+
+
+@functools.cache
+def _kernel(parallel: bool) -> Any:
+    import numba
+    import numpy as np
+
+    def mean_var_rows(x: Any, correction: float, largest: float, out: Any) -> None:
+        rows, n = x.shape
+        for r in numba.prange(rows):
+            shift = 0.0
+            for j in range(n):  # the first finite value: an inf reaches the sums as it is
+                if np.isfinite(x[r, j]):
+                    shift = np.float64(x[r, j])
+                    break
+            raw = 0.0
+            s1 = 0.0
+            s2 = 0.0
+            seen = 0.0  # stays 0 while every value is finite (v - v is NaN for inf and NaN)
+            for j in range(n):
+                v = np.float64(x[r, j])
+                raw += v
+                seen += v - v
+                d = v - shift
+                s1 += d
+                s2 += d * d
+            if seen != 0.0 or abs(raw) > largest:
+                # An inf or NaN in the row, or a sum that overflows in the data's dtype (as
+                # NumPy's does): the generic path's infinite mean, with a NaN variance where
+                # the row holds an inf or NaN and an infinite one where only the sum overflowed.
+                mean = raw / n if seen != 0.0 else raw * np.inf
+                var = np.inf if seen == 0.0 else np.nan
+            else:
+                mean = shift + s1 / n  # the small deviations keep the mean's last digits
+                var = max((s2 - s1 * (s1 / n)) / (n - correction), 0.0)
+            out[0, r] = mean
+            out[1, r] = var
+
+    return numba_cpu.jit(mean_var_rows, parallel, error_model="numpy")
