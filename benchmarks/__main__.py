@@ -92,7 +92,9 @@ def _write(payload: dict[str, Any], out: Path, info: dict[str, Any]) -> None:
     ]
     for name, suite in payload["suites"].items():
         rows = suite["rows"]
-        columns = list(dict.fromkeys(k for r in rows for k in r))
+        # Nested figures (every candidate's time) go to the JSON only.
+        columns = list(dict.fromkeys(k for r in rows for k, v in r.items()
+                                     if not isinstance(v, dict)))  # fmt: skip
         lines += [f"## {name}", "", _harness.table(rows, columns), ""]
     (out / f"{stem}.md").write_text("\n".join(lines))
     plots = _plots.render(payload, out, stem)

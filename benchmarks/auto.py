@@ -142,6 +142,7 @@ def _row(backend: str, op: str, n: int, call: Any, native: Any, x: Any, quick: b
         for impl in found.supported():
             times[impl] = max(times[impl] - forcing, 1e-9)
         best = min((t, name) for name, t in times.items() if name != "auto")
+        row[f"{label}times us"] = {name: 1e6 * t for name, t in times.items()}  # JSON only
         row.update({f"{label}fastest": best[1], f"{label}fastest us": 1e6 * best[0],
                     f"{label}auto us": 1e6 * times["auto"],
                     f"{label}auto / fastest": times["auto"] / best[0]})  # fmt: skip

@@ -24,10 +24,13 @@ from .core import log_softmax_op, logsumexp_op, softmax_op
 # Rows go over every core from this many elements in all (and two rows or more).
 _PARALLEL_SIZE = 2**16
 # Numba's exp is scalar where NumPy's is vectorised, so on one core the loop wins only while
-# the composed form's per-step call cost dominates: up to about 4096 elements for logsumexp
-# and log_softmax (which compose 15 steps), 1024 for softmax (5 steps). Over every core
-# the first two also win for large inputs. Figures: python -m benchmarks --only auto.
-_SERIAL_MAX = {"logsumexp": 4096, "log_softmax": 4096, "softmax": 1024}
+# the composed form's per-step call cost dominates: up to about 16384 elements for logsumexp
+# and log_softmax (which compose 15 steps; 10^4 float64 on the 2-core CI machine: 88 us
+# against 100 for log_softmax, a tie for logsumexp on NumPy, 94 against 119 on torch), 1024
+# for softmax (5 steps; 10^4: 111 us against 54). Over every core the first two also win for
+# large inputs (10^6: 5.5 ms against 13.7 for logsumexp). Figures:
+# benchmarks/results/overhead-auto-cpu2.md (python -m benchmarks --only auto).
+_SERIAL_MAX = {"logsumexp": 16384, "log_softmax": 16384, "softmax": 1024}
 _CODES = {"logsumexp": 0, "softmax": 1, "log_softmax": 2}
 
 
