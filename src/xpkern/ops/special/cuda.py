@@ -123,11 +123,11 @@ def _logsumexp_cuda(ctx: Context, x: Any, axes: tuple[int, ...], keepdims: bool,
 
 
 # With dispatch cached per signature the row kernels beat the composed ops at every size of the
-# H200 sweep (benchmarks/results/nvidia-h200-auto.md, one synchronised call): CuPy 1000
-# elements, softmax 81 us against 108, log_softmax 89 against 317; 2^24 elements 140 against
-# the composed path's more. Torch tensors take torch's own softmax first (ops/special/native.py),
-# faster there at every size; log_softmax has no such twin (torch's rounds log(sum) as SciPy's
-# logsumexp does not).
+# H200 sweep (benchmarks/results/overhead-auto-nvidia-h200.md, one synchronised call each):
+# CuPy softmax 138 us against 191 at 1000 elements and 212 against 461 at 2^24; log_softmax
+# 129 against 534 and 164 against 905. Torch tensors take torch's own softmax first
+# (ops/special/native.py), faster at every size; log_softmax has no such twin (torch's takes
+# the log of the rounded sum, as SciPy's logsumexp does not).
 @softmax_op.register("numba-cuda", reason=_CUDA_REASON, supports=_rows_supports)
 def _softmax_cuda(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
     return rows_run(ctx, x, "softmax")

@@ -136,11 +136,12 @@ def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
     return None
 
 
-# On an H200 (benchmarks/results/nvidia-h200-auto.md) the kernel beats CuPy's composed
-# reductions at every size of the sweep (1000 elements: 91 us against 147; 2^24: 268 against
-# 274), so it takes CuPy arrays always. Torch tensors take torch's own mean and var first
-# (native.py): its var_mean is faster than this kernel (8192 x 8192 float32: 145 us against
-# 193, one synchronised call).
+# On an H200 the kernel beats CuPy's composed reductions at every size of the sweep but the
+# largest (benchmarks/results/overhead-auto-sweep2-nvidia-h200.md, one synchronised call:
+# 1000 elements 91 us against 147; 2^24, 268 against 274; in overhead-auto-nvidia-h200.md,
+# from a noisier host, 2^24 took 285 against 233), so it takes CuPy arrays always. Torch
+# tensors take torch's own mean and var first (native.py): its var_mean is faster than this
+# kernel (8192 x 8192 float32: 145 us against 193, overhead-auto-sweep1-nvidia-h200.md).
 @mean_var_op.register(
     "numba-cuda",
     reason="one CUDA block a row, read once: shifted sums in float64, merged by Chan's update",
