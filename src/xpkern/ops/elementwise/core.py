@@ -296,9 +296,12 @@ def generic(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, ou
 def _lean_generic(ctx: Context, ew: Elementwise, form: Callable[..., Any], shape: Any,
                   dtype: Any, args: tuple[Any, ...]) -> Any:  # fmt: skip
     # generic() for a known signature: the result type of the arrays is fixed by it.
-    args = ew._complete(args)
+    if len(args) < ew.nargs:
+        args = ew._complete(args)
     with _checks.quiet(ctx):
         res = form(*args, _dtype=dtype)
+    if ew.dtype is None and getattr(res, "shape", None) == shape and backend_of(res):
+        return res  # already what _finish would make of it
     return _finish(ctx, ew, res, shape, None, args)
 
 
