@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,8 @@ __all__ = [
     "not_on_host",
     "quiet",
     "quietly",
+    "reduced_shape",
+    "rows_of",
 ]
 
 GRAD = "an input requires grad: the generic path keeps autograd working"
@@ -57,6 +60,27 @@ def _axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: axis {axis!r} repeats an axis")
     return tuple(sorted(out))
+
+
+def rows_of(x: Any, axes: tuple[int, ...]) -> tuple[int, int] | None:
+    """A reduction over ``axes`` of a C-contiguous ``x`` as (rows, row length): where the axes
+    are the last one or all of them, a kernel can reduce each row of ``x.reshape(rows, n)``;
+    None otherwise (and for 0-d arrays)."""
+    if x.ndim == 0:
+        return None
+    if axes == tuple(range(x.ndim)):
+        return 1, math.prod(x.shape)
+    if axes == (x.ndim - 1,):
+        return math.prod(x.shape[:-1]), int(x.shape[-1])
+    return None
+
+
+def reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool
+                  ) -> tuple[int, ...]:  # fmt: skip
+    """The shape of a reduction of ``shape`` over ``axes``, as NumPy's ``keepdims`` gives it."""
+    if keepdims:
+        return tuple(1 if i in axes else s for i, s in enumerate(shape))
+    return tuple(s for i, s in enumerate(shape) if i not in axes)
 
 
 def needs_grad(*arrays: Any) -> str | None:

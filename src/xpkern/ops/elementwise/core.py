@@ -93,6 +93,7 @@ class Elementwise:
         return f"<xpkern.elementwise {self.__name__}>"
 
     def __call__(self, *args: Any, out: Any = None) -> Any:
+        key = None
         if out is None and auto_dispatch():
             for fast in self._fast_calls:
                 result = fast(args)
@@ -109,7 +110,7 @@ class Elementwise:
                 f"{self.__name__}() takes {wanted} positional argument(s) but {len(args)} "
                 "were given"
             )
-        given = args
+        has_array = any(backend_of(a) is not None for a in args)
         args = self._complete(args)
         for i, a in enumerate(args):
             check_array(self.__name__, f"argument {i}", a)
@@ -131,21 +132,18 @@ class Elementwise:
             if ctx.backend.name == "jax":
                 raise TypeError(f"{self.__name__}: out= needs a mutable array; JAX arrays are not")
             check_out(self.__name__, out, shape, self.result_dtype(ctx, args))
-        elif auto_dispatch() and any(backend_of(a) is not None for a in given):
-            self._bind(ctx, given, args, shape)
+        elif key is not None and has_array:
+            self._bind(ctx, key, args, shape)
         return self.op(ctx, self, args, shape, out)
 
     def _complete(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
         return (*args, *self.defaults[len(args) - self.required :])
 
-    def _bind(self, ctx: Context, given: tuple[Any, ...], args: tuple[Any, ...],
+    def _bind(self, ctx: Context, key: tuple[Any, ...], args: tuple[Any, ...],
               shape: tuple[int, ...]) -> None:  # fmt: skip
-        """Keep the implementation auto dispatch takes for arguments like ``given`` (all
-        checks passed, their types, dtypes, shapes and devices fixed by the key), so that the
-        next such call goes straight to it."""
-        key = call_key(given, {})
-        if key is None:
-            return
+        """Keep, under ``key`` (the call key of the arguments as given), the implementation
+        auto dispatch takes for them (all checks passed, their types, dtypes, shapes and
+        devices fixed by the key), so that the next such call goes straight to it."""
         impl = self.op.choose(ctx, (self, args, shape, None), {})
         if len(self._bound) >= _BOUND_CALLS:
             self._bound.clear()

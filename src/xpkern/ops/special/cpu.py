@@ -16,7 +16,7 @@ import functools
 import math
 from typing import Any
 
-from ..._checks import host_float_kernel, not_contiguous
+from ..._checks import host_float_kernel, not_contiguous, reduced_shape, rows_of
 from ...backends import Context
 from ...engines import numba_cpu
 from .core import log_softmax_op, logsumexp_op, softmax_op
@@ -34,23 +34,11 @@ _SERIAL_MAX = {"logsumexp": 16384, "log_softmax": 16384, "softmax": 1024}
 _CODES = {"logsumexp": 0, "softmax": 1, "log_softmax": 2}
 
 
-def _rows(x: Any, axes: tuple[int, ...]) -> tuple[int, int] | None:
-    """(rows, row length) where ``axes`` are the last axis or all of them, else None."""
-    if x.ndim == 0:
-        return None
-    n = int(x.shape[-1])
-    if axes == tuple(range(x.ndim)):
-        return 1, math.prod(x.shape)
-    if axes == (x.ndim - 1,):
-        return math.prod(x.shape[:-1]), n
-    return None
-
-
 def _supports(ctx: Context, x: Any, axes: tuple[int, ...], *rest: Any) -> str | None:
     blocked = host_float_kernel(ctx, x) or not_contiguous(ctx, x)
     if blocked:
         return blocked
-    if _rows(x, axes) is None:
+    if rows_of(x, axes) is None:
         return "the kernel reduces the last axis or all axes"
     return None if math.prod(x.shape) else "an empty array"
 
@@ -62,7 +50,7 @@ def _lse_supports(ctx: Context, x: Any, axes: Any, keepdims: bool, b: Any) -> st
 
 def _wins_for(name: str) -> Any:
     def wins(ctx: Context, x: Any, axes: tuple[int, ...], *rest: Any) -> str | None:
-        rows, n = _rows(x, axes) or (0, 0)
+        rows, n = rows_of(x, axes) or (0, 0)
         size = rows * n
         if size <= _SERIAL_MAX[name]:
             return None
@@ -76,7 +64,7 @@ def _wins_for(name: str) -> Any:
 def _run(ctx: Context, x: Any, axes: tuple[int, ...], name: str) -> Any:
     import numpy as np
 
-    rows, n = _rows(x, axes) or (0, 0)
+    rows, n = rows_of(x, axes) or (0, 0)
     host = ctx.host_view(x).reshape(rows, n)
     out = np.empty((rows, 1 if name == "logsumexp" else n), dtype=host.dtype)
     parallel = rows > 1 and numba_cpu.parallel(rows * n, _PARALLEL_SIZE)
@@ -92,8 +80,7 @@ _REASON = "one Numba loop per row: the row read twice, no temporaries"
 )
 def _logsumexp_cpu(ctx: Context, x: Any, axes: tuple[int, ...], keepdims: bool, b: Any) -> Any:
     out = _run(ctx, x, axes, "logsumexp")
-    shape = tuple(1 if i in axes else s for i, s in enumerate(x.shape)) if keepdims else \
-        tuple(s for i, s in enumerate(x.shape) if i not in axes)  # fmt: skip
+    shape = reduced_shape(tuple(x.shape), axes, keepdims)
     return ctx.from_host(out.reshape(shape))
 
 

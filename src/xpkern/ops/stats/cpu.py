@@ -14,7 +14,7 @@ import functools
 import math
 from typing import Any
 
-from ..._checks import host_float_kernel, not_contiguous
+from ..._checks import host_float_kernel, not_contiguous, reduced_shape, rows_of
 from ...backends import Context
 from ...engines import numba_cpu
 from .core import mean_var_op
@@ -27,23 +27,12 @@ _PARALLEL_SIZE = 2**16
 # 10^6: 0.58 ms against NumPy's 2.9 and torch's 3.5; benchmarks/results/overhead-auto-cpu2.md).
 
 
-def _rows(x: Any, axes: tuple[int, ...]) -> tuple[int, int] | None:
-    """(rows, row length) where ``axes`` are the last axis or all of them, else None."""
-    if x.ndim == 0:
-        return None
-    if axes == tuple(range(x.ndim)):
-        return 1, math.prod(x.shape)
-    if axes == (x.ndim - 1,):
-        return math.prod(x.shape[:-1]), int(x.shape[-1])
-    return None
-
-
 def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
               keepdims: bool) -> str | None:  # fmt: skip
     blocked = host_float_kernel(ctx, x) or not_contiguous(ctx, x)
     if blocked:
         return blocked
-    found = _rows(x, axes)
+    found = rows_of(x, axes)
     if found is None:
         return "the kernel reduces the last axis or all axes"
     if found[1] <= correction or math.prod(x.shape) == 0:
@@ -60,14 +49,13 @@ def _mean_var_cpu(ctx: Context, x: Any, axes: tuple[int, ...], correction: float
                   keepdims: bool) -> tuple[Any, Any]:  # fmt: skip
     import numpy as np
 
-    rows, n = _rows(x, axes) or (0, 0)
+    rows, n = rows_of(x, axes) or (0, 0)
     host = ctx.host_view(x).reshape(rows, n)
     out = np.empty((2, rows), dtype=host.dtype)
     parallel = rows > 1 and numba_cpu.parallel(rows * n, _PARALLEL_SIZE)
     largest = float(np.finfo(host.dtype).max)
     numba_cpu.run(_kernel(parallel), [host, float(correction), largest, out], parallel)
-    shape = tuple(1 if i in axes else s for i, s in enumerate(x.shape)) if keepdims else \
-        tuple(s for i, s in enumerate(x.shape) if i not in axes)  # fmt: skip
+    shape = reduced_shape(tuple(x.shape), axes, keepdims)
     return ctx.from_host(out[0].reshape(shape)), ctx.from_host(out[1].reshape(shape))
 
 

@@ -112,12 +112,14 @@ def mean_var_kernel(dtype: str) -> Any:
 def rows_mean_var(ctx: Context, x: Any, correction: float) -> tuple[Any, Any]:
     """(mean, var) along the last axis of a C-contiguous CUDA array, each of shape
     ``x.shape[:-1]``."""
+    import numpy as np
+
     n = int(x.shape[-1])
     rows = x.reshape(-1, n)
     count = int(rows.shape[0])
     out = engine.empty(ctx, (2, count), x.dtype, x)
     grid = min(count, 2**20)
-    largest = 3.4028234663852886e38 if dtype_name(x.dtype) == "float32" else 1.7976931348623157e308
+    largest = float(np.finfo(dtype_name(x.dtype)).max)
     mean_var_kernel(dtype_name(x.dtype))(ctx, (grid,), (THREADS,),
                                          [rows, float(correction), largest, out])  # fmt: skip
     shape = tuple(x.shape[:-1])
