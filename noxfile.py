@@ -14,6 +14,7 @@ nox.options.sessions = [
     "tests-jax",
     "tests-dask",
     "ptx",
+    "peers",
     "docs",
 ]
 nox.options.reuse_existing_virtualenvs = True
@@ -118,3 +119,32 @@ def bench(session: nox.Session) -> None:
     """The benchmark harness: ``nox -s bench -- --quick`` (results to benchmarks/results/)."""
     session.install("-e", ".[bench,test,torch,dask]", *CPU_TORCH)
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+# SciPy's array-API backends for its tests (its conftest reads the list from this variable)
+SCIPY_BACKENDS = '["numpy", "torch", "array_api_strict"]'
+
+
+@nox.session
+def peers(session: nox.Session) -> None:
+    """SciPy's and scikit-learn's own test modules, from the installed wheels, with xpkern's
+    functions swapped in (peers/xpkern_peers.py; what each swap serves: peers/README.md).
+
+    SciPy's test_logsumexp.py (logsumexp, softmax, log_softmax) and test_distance.py (cdist)
+    on NumPy, torch CPU and array-api-strict; scikit-learn's test_pairwise.py (dense
+    euclidean_distances and rbf_kernel, also through pairwise_distances and pairwise_kernels)
+    on every array namespace it finds, float32 tests included. Nothing is deselected.
+    """
+    session.install("-e", ".[test,torch]", "scikit-learn", *CPU_TORCH)
+    session.chdir("peers")
+    pytest = ("pytest", "-c", "pytest.ini", *session.posargs, "--pyargs")
+    session.run(
+        *pytest,
+        "scipy.special.tests.test_logsumexp",
+        "scipy.spatial.tests.test_distance",
+        env={"XPKERN_PEERS": "special,distance", "SCIPY_ARRAY_API": SCIPY_BACKENDS},
+    )
+    # scikit-learn's tests take SciPy's cdist as their reference: that one stays SciPy's
+    session.run(*pytest, "sklearn.metrics.tests.test_pairwise",
+                env={"XPKERN_PEERS": "pairwise", "SCIPY_ARRAY_API": "1",
+                     "SKLEARN_RUN_FLOAT32_TESTS": "1"})  # fmt: skip

@@ -154,7 +154,7 @@ def test_new_kernels_on_a_side_stream_without_device_sync():
         x = torch.randn(512, 300, device="cuda")
         x.mul_(3.0)  # queued on the side stream: a kernel on another stream would race it
         got = {
-            "softmax": xpkern.softmax(x),
+            "softmax": xpkern.softmax(x, axis=-1),
             "logsumexp": xpkern.logsumexp(x, axis=-1),
             "cdist": xpkern.cdist(x, x[:100]),
             "assign": xpkern.kmeans(x, 4, init=x[:4], max_iter=1)[1],
@@ -211,7 +211,7 @@ def test_indexing_beyond_2_31_elements():
     torch.testing.assert_close(y[:5000], x[:5000] * 2 + 1)
     del y
     rows = x[: (n // 8192) * 8192].view(-1, 8192)  # 262144 rows: offsets past 2^31
-    s = xpkern.log_softmax(rows)  # the CUDA row kernel (torch's own softmax takes softmax)
+    s = xpkern.log_softmax(rows, axis=-1)  # the CUDA row kernel (softmax: torch.softmax)
     torch.testing.assert_close(s[-3:], torch.log_softmax(rows[-3:], -1))
     del s
     lse = xpkern.logsumexp(rows, axis=-1)
@@ -224,7 +224,7 @@ def test_no_device_memory_growth_over_10k_calls():
     x = torch.rand(1000, device="cuda")
     c = cupy.random.random(1000, dtype="float32")
     rows = torch.randn(64, 100, device="cuda")
-    calls = [lambda: poly(x), lambda: poly(c), lambda: xpkern.softmax(rows),
+    calls = [lambda: poly(x), lambda: poly(c), lambda: xpkern.softmax(rows, axis=-1),
              lambda: xpkern.cdist(rows, rows), lambda: xpkern.matmul(rows)]  # fmt: skip
     for call in calls:
         call()
@@ -259,5 +259,5 @@ def test_torch_cuda_without_cupy(monkeypatch):
     assert found.impl != "cublas-syrk" and "CuPy" in str(found)
     torch.testing.assert_close(xpkern.matmul(a), a @ a.T, rtol=1e-4, atol=1e-2)
     rows = torch.randn(256, 8192, device="cuda")
-    assert xpkern.explain(xpkern.log_softmax, rows).impl == "numba-cuda"
-    torch.testing.assert_close(xpkern.log_softmax(rows), torch.log_softmax(rows, -1))
+    assert xpkern.explain(xpkern.log_softmax, rows, axis=-1).impl == "numba-cuda"
+    torch.testing.assert_close(xpkern.log_softmax(rows, axis=-1), torch.log_softmax(rows, -1))

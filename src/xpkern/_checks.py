@@ -18,6 +18,7 @@ __all__ = [
     "dtype_name",
     "floating",
     "host_float_kernel",
+    "inexact",
     "needs_grad",
     "not_contiguous",
     "not_float",
@@ -121,33 +122,72 @@ def host_float_kernel(ctx: Context, *arrays: Any) -> str | None:
     return not_on_host(ctx) or needs_grad(*arrays) or not_float(*arrays)
 
 
-def floating(ctx: Context, x: Any, name: str, op: str) -> Any:
-    """``x`` as a real floating array: integers and booleans go to the default float."""
+def floating(ctx: Context, x: Any, name: str, op: str, *, complex_ok: bool = False) -> Any:
+    """``x`` as a real floating array: integers and booleans go to the default float.
+
+    With ``complex_ok`` complex arrays pass as they are; otherwise they are refused."""
     dtype = getattr(x, "dtype", None)
+    kind = _kind_of(ctx, dtype)
+    if kind == "float" or (kind == "complex" and complex_ok):
+        return x
+    if kind != "cast":
+        what = "numeric" if complex_ok else "real numeric"
+        raise TypeError(f"{op}: {name} must have a {what} dtype, not {dtype}")
+    return ctx.xp.astype(x, default_float(ctx))
+
+
+def default_float(ctx: Context) -> Any:
+    """The library's default floating dtype on the context's device."""
+    return ctx.xp.asarray(0.0, device=ctx.device).dtype
+
+
+def inexact(ctx: Context, arrays: dict[str, Any], op: str) -> list[Any]:
+    """The named arrays in one floating (or complex) dtype, as SciPy promotes them.
+
+    The dtype is the library's promotion of the arrays with a Python float: integers and
+    booleans alone give the default float, a float32 array keeps float32. Where the library
+    does not promote integers with floats (array-api-strict), the integers count as the
+    default float.
+    """
+    xp = ctx.xp
+    for name, a in arrays.items():
+        if _kind_of(ctx, getattr(a, "dtype", None)) == "other":
+            raise TypeError(f"{op}: {name} must have a numeric dtype, not {a.dtype}")
+    values = list(arrays.values())
+    try:
+        dtype = xp.result_type(*values, 1.0)
+    except TypeError:
+        floats = [a.dtype for a in values if _kind_of(ctx, a.dtype) in ("float", "complex")]
+        dtype = xp.result_type(*floats, default_float(ctx))
+    return [a if a.dtype == dtype else xp.astype(a, dtype) for a in values]
+
+
+# (library, dtype) -> "float", "complex", "cast" (bool and integers) or "other": isdtype's
+# answer, kept.
+_KINDS: dict[tuple[str, Any], str] = {}
+
+
+def _kind_of(ctx: Context, dtype: Any) -> str:
     try:
         kind = _KINDS.get((ctx.backend.name, dtype))
     except TypeError:  # an unhashable dtype
         kind = None
-    if kind is None:
-        kind = _kind(ctx, dtype)
-    if kind == "float":
-        return x
-    if kind == "other":
-        raise TypeError(f"{op}: {name} must have a real numeric dtype, not {dtype}")
-    return ctx.xp.astype(x, ctx.xp.asarray(0.0, device=ctx.device).dtype)
-
-
-# (library, dtype) -> "float", "cast" (bool and integers) or "other": isdtype's answer, kept.
-_KINDS: dict[tuple[str, Any], str] = {}
+    return _kind(ctx, dtype) if kind is None else kind
 
 
 def _kind(ctx: Context, dtype: Any) -> str:
     xp = ctx.xp
     try:
-        if dtype is None or not xp.isdtype(dtype, ("bool", "integral", "real floating")):
+        if dtype is None:
             kind = "other"
+        elif xp.isdtype(dtype, "real floating"):
+            kind = "float"
+        elif xp.isdtype(dtype, "complex floating"):
+            kind = "complex"
+        elif xp.isdtype(dtype, ("bool", "integral")):
+            kind = "cast"
         else:
-            kind = "float" if xp.isdtype(dtype, "real floating") else "cast"
+            kind = "other"
     except (TypeError, ValueError):
         return "other"
     with contextlib.suppress(TypeError):

@@ -23,13 +23,22 @@ __all__ = ["EPILOGUE_FINAL", "EPILOGUE_GRID", "EPILOGUE_SOURCE", "cdist_cuda", "
 
 _TK = 16  # features per shared-memory step
 _R = 4  # outputs per thread along each side
+# Each shared-memory step sums its _TK features into part{r}{c} in the data's dtype; the steps
+# are merged into float64 acc{r}{c}, so a float32 distance errs by a step's rounding, not in
+# proportion to the number of features.
 _UPDATE = {
-    "sqeuclidean": "acc{r}{c} += diff * diff",
-    "euclidean": "acc{r}{c} += diff * diff",
-    "rbf": "acc{r}{c} += diff * diff",
-    "cityblock": "acc{r}{c} += abs(diff)",
-    "chebyshev": "t = abs(diff)\n{pad}acc{r}{c} = t if (t > acc{r}{c} or t != t) else acc{r}{c}",
-}
+    "sqeuclidean": "part{r}{c} += diff * diff",
+    "euclidean": "part{r}{c} += diff * diff",
+    "rbf": "part{r}{c} += diff * diff",
+    "cityblock": "part{r}{c} += abs(diff)",
+    "chebyshev": "t = abs(diff)\n{pad}"
+                 "part{r}{c} = t if (t > part{r}{c} or t != t) else part{r}{c}",
+}  # fmt: skip
+_MERGE = {
+    "chebyshev": "acc{r}{c} = part{r}{c} if (part{r}{c} > acc{r}{c} or part{r}{c} != part{r}{c}) "
+                 "else acc{r}{c}",
+}  # fmt: skip
+_SUM = "acc{r}{c} += part{r}{c}"
 _FINAL = {
     "sqeuclidean": "acc{r}{c}",
     "euclidean": "math.sqrt(acc{r}{c})",
@@ -47,6 +56,7 @@ def pairs_source(metric: str, dtype: str, r: int = _R) -> str:
         f"{pad}diff = a{i} - b{j}\n{pad}" + _UPDATE[metric].format(r=i, c=j, pad=pad)
         for i, j in cells
     )
+    merge = "\n".join("        " + _MERGE.get(metric, _SUM).format(r=i, c=j) for i, j in cells)
     writes = "\n".join(
         f"        gi = row0 + ty + {16 * i}\n"
         f"        if gi < n:\n"
@@ -75,8 +85,9 @@ def kernel(x, y, out, gamma):
     row0 = cuda.blockIdx.y * {tile}
     col0 = cuda.blockIdx.x * {tile}
     zero = numba.{dtype}(0.0)
-{chr(10).join(f"    acc{i}{j} = zero" for i, j in cells)}
+{chr(10).join(f"    acc{i}{j} = numba.float64(0.0)" for i, j in cells)}
     for k0 in range(0, d, {_TK}):
+{chr(10).join(f"        part{i}{j} = zero" for i, j in cells)}
         for t in range(tid, {_TK * tile}, 256):
             i = t // {_TK}
             kk = t - i * {_TK}
@@ -89,6 +100,7 @@ def kernel(x, y, out, gamma):
 {chr(10).join(f"            b{j} = ys[kk, tx + {16 * j}]" for j in range(r))}
 {update}
         cuda.syncthreads()
+{merge}
     if True:
 {writes}
 """

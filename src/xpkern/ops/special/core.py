@@ -2,82 +2,66 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
+
+from numpy import ndarray
 
 from ... import _checks
 from ..._dispatch import Bound, Op, public
 from ...backends import Context, resolve
+from . import generic
 
-__all__ = ["log_softmax", "log_softmax_op", "logsumexp", "logsumexp_op", "softmax",
-           "softmax_op"]  # fmt: skip
-
-
-def _shift(xp: Any, x: Any, axes: tuple[int, ...]) -> Any:
-    # The max along the axes, replaced by 0 where it is not finite: rows of -inf then give
-    # exp(-inf) = 0 and log(0) = -inf, rows holding +inf give +inf, as in SciPy.
-    m = xp.max(x, axis=axes, keepdims=True)
-    return xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+__all__ = ["log_softmax", "log_softmax_op", "logsumexp", "logsumexp_op", "logsumexp_sign_op",
+           "softmax", "softmax_op"]  # fmt: skip
 
 
-def _log_sum_exp(xp: Any, x: Any, axes: tuple[int, ...]) -> tuple[Any, Any]:
-    """(log(sum(exp(x - shift))), shift) along the axes, accurate when the sum is near 1.
-
-    The sum is 1 (one maximum) plus the rest; log1p of the rest keeps the digits that log of
-    the rounded sum loses (log(1 + 2e-11) would keep 5 of them). The maxima are counted rather
-    than summed, so the rest holds only the other terms. Where the max is not finite, nothing
-    is counted and log1p(sum - 1) is log(sum): -inf, +inf or NaN as the generic formula gives.
-    """
-    m = xp.max(x, axis=axes, keepdims=True)
-    finite = xp.isfinite(m)
-    shift = xp.where(finite, m, xp.zeros_like(m))
-    top = (x == m) & finite
-    terms = xp.where(top, xp.zeros_like(x), xp.exp(x - shift))
-    count = xp.sum(xp.astype(top, x.dtype), axis=axes, keepdims=True)
-    return xp.log1p(xp.sum(terms, axis=axes, keepdims=True) + (count - 1)), shift
-
-
-def _logsumexp_generic(ctx: Context, x: Any, axes: tuple[int, ...], keepdims: bool,
-                       b: Any) -> Any:  # fmt: skip
-    xp = ctx.xp
-    if math.prod(x.shape[a] for a in axes) == 0:
-        shape = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
-        out = xp.full(shape, -math.inf, dtype=x.dtype, device=ctx.device)
-    elif b is None:
-        log_sum, shift = _log_sum_exp(xp, x, axes)
-        out = log_sum + shift
-    else:
-        m = _shift(xp, x, axes)
-        out = xp.log(xp.sum(xp.exp(x - m) * b, axis=axes, keepdims=True)) + m
-    if not keepdims:
-        out = xp.squeeze(out, axis=axes) if axes else out
-    return out
-
-
-logsumexp_op = Op("logsumexp", _checks.quietly(_logsumexp_generic))
+logsumexp_op = Op("logsumexp", _checks.quietly(generic.logsumexp))
+# With return_sign the sum's sign comes back too: one generic implementation.
+logsumexp_sign_op = Op("logsumexp", _checks.quietly(generic.logsumexp_general))
+softmax_op = Op("softmax", _checks.quietly(generic.softmax))
+log_softmax_op = Op("log_softmax", _checks.quietly(generic.log_softmax))
 _logsumexp_calls = Bound()
+_softmax_calls = Bound()
+_log_softmax_calls = Bound()
+
+
+def _finish(out: Any) -> Any:
+    """A NumPy 0-d result as a NumPy scalar, as NumPy's and SciPy's reductions return it;
+    0-d arrays of other libraries stay arrays."""
+    return out[()] if type(out) is ndarray and not out.shape else out
 
 
 @public(logsumexp_op)
-def logsumexp(x: Any, /, *, axis: Any = None, keepdims: bool = False, b: Any = None) -> Any:
-    """``log(sum(b * exp(x)))`` along ``axis``, without overflow (like scipy.special.logsumexp).
+def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
+              return_sign: bool = False) -> Any:  # fmt: skip
+    """``log(sum(b * exp(a)))`` along ``axis``, without overflow: scipy.special.logsumexp.
+
+    The signature, defaults, dtypes and special values are SciPy's, on every library and
+    implementation.
 
     Parameters
     ----------
-    x : array
-        Input; integers are promoted to the default float.
+    a : array_like
+        Input, real or complex; integers and booleans are promoted to the default float.
     axis : int or tuple of int, optional
         Axes to reduce; all by default.
+    b : array_like, optional
+        Weights, broadcast with ``a`` (both take the broadcast shape); they may be negative.
+        A zero weight drops its term, also where ``a`` is infinite or NaN.
     keepdims : bool
         Keep the reduced axes with length 1.
-    b : array_like, optional
-        Weights broadcastable to ``x``; zeros drop their terms.
+    return_sign : bool
+        Return ``(log|sum|, sign)`` instead of the log, which is NaN for a negative sum.
 
     Returns
     -------
-    array
+    res : array or NumPy scalar
         Rows of all ``-inf`` give ``-inf``, a ``+inf`` gives ``+inf``, NaN propagates; an
-        empty reduction gives ``-inf``. A negative weighted sum gives NaN.
+        empty reduction gives ``-inf``. Complex results have their imaginary part in
+        (-pi, pi]. The dtype is that of ``a`` and ``b`` promoted together (at least the
+        default float). A full reduction of NumPy input returns a NumPy scalar.
+    sgn : array or NumPy scalar
+        With ``return_sign``: +1, 0 or -1 for real input, the phase of the sum for complex.
 
     Examples
     --------
@@ -87,53 +71,76 @@ def logsumexp(x: Any, /, *, axis: Any = None, keepdims: bool = False, b: Any = N
     1000.6931471805599
     >>> xpkern.logsumexp(np.array([[0.0, -np.inf], [-np.inf, -np.inf]]), axis=1)
     array([  0., -inf])
+    >>> xpkern.logsumexp([1.0, 10000.0], b=[1.0, 0.0])
+    np.float64(1.0)
+    >>> xpkern.logsumexp([1, 2], b=[1, -1], return_sign=True)
+    (np.float64(1.5413248546129181), np.float64(-1.0))
     """
-    if b is None:
-        found = _logsumexp_calls.get(x, axis, keepdims)
+    if b is None and not return_sign:
+        found = _logsumexp_calls.get(a, axis, keepdims)
         if found is not None:
-            return found(x)
-    given = x
-    ctx = resolve(x, b)
-    x = _checks.floating(ctx, ctx.asarray(x), "x", "logsumexp")
-    axes = _checks.axes(axis, x.ndim, "logsumexp")
-    if b is not None:
-        b = _checks.floating(ctx, ctx.asarray(b), "b", "logsumexp")
-        try:
-            ctx.xp.broadcast_arrays(x, b)
-        except (ValueError, RuntimeError, TypeError) as exc:
-            raise ValueError(f"logsumexp: b of shape {tuple(b.shape)} does not broadcast "
-                             f"to x of shape {tuple(x.shape)}") from exc  # fmt: skip
+            return _finish(found(a))
+    ctx = resolve(a, b)
+    x = ctx.asarray(a)
     if b is None:
-        return logsumexp_op.call_kept(_logsumexp_calls, given, (axis, keepdims), ctx, x, axes,
-                                      bool(keepdims), None)  # fmt: skip
-    return logsumexp_op(ctx, x, axes, bool(keepdims), b)
+        x = _checks.floating(ctx, x, "a", "logsumexp", complex_ok=True)
+    else:
+        x, b = _with_weights(ctx, x, ctx.asarray(b))
+    if x.ndim == 0:  # a 0-d input is reduced as a 1-d one of one element, as in SciPy
+        x = ctx.xp.reshape(x, (1,))
+        b = None if b is None else ctx.xp.reshape(b, (1,))
+    axes = _checks.axes(axis, x.ndim, "logsumexp")
+    keepdims = bool(keepdims)
+    if return_sign:
+        out, sign = logsumexp_sign_op(ctx, x, axes, keepdims, b, True)
+        return _finish(out), _finish(sign)
+    if b is None:
+        return _finish(logsumexp_op.call_kept(_logsumexp_calls, a, (axis, keepdims), ctx, x,
+                                              axes, keepdims, None))  # fmt: skip
+    return _finish(logsumexp_op(ctx, x, axes, keepdims, b))
 
 
-def _softmax_generic(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
-    xp = ctx.xp
-    if math.prod(x.shape) == 0:
-        return xp.asarray(x, copy=True)
-    e = xp.exp(x - xp.max(x, axis=axes, keepdims=True))
-    return e / xp.sum(e, axis=axes, keepdims=True)
+def _with_weights(ctx: Context, x: Any, b: Any) -> tuple[Any, Any]:
+    """``x`` and ``b`` promoted to one inexact dtype and broadcast to one shape."""
+    x, b = _checks.inexact(ctx, {"a": x, "b": b}, "logsumexp")
+    try:
+        x, b = ctx.xp.broadcast_arrays(x, b)
+    except (ValueError, RuntimeError, TypeError) as exc:
+        raise ValueError(f"logsumexp: b of shape {tuple(b.shape)} does not broadcast with a "
+                         f"of shape {tuple(x.shape)}") from exc  # fmt: skip
+    return x, b
 
 
-def _log_softmax_generic(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
-    xp = ctx.xp
-    if math.prod(x.shape) == 0:
-        return xp.asarray(x, copy=True)
-    log_sum, shift = _log_sum_exp(xp, x, axes)
-    return (x - shift) - log_sum
-
-
-softmax_op = Op("softmax", _checks.quietly(_softmax_generic))
-log_softmax_op = Op("log_softmax", _checks.quietly(_log_softmax_generic))
-_softmax_calls = Bound()
-_log_softmax_calls = Bound()
+def _rows_call(op: Op, calls: Bound, name: str, x: Any, axis: Any) -> Any:
+    """softmax or log_softmax of ``x`` along ``axis``; a 0-d ``x`` as one element."""
+    found = calls.get(x, axis)
+    if found is not None:
+        return _finish(found(x))
+    given = x
+    ctx = resolve(x)
+    x = _checks.floating(ctx, ctx.asarray(x), "x", name)
+    if x.ndim == 0 and axis is None:
+        out = op(ctx, ctx.xp.reshape(x, (1,)), (0,))
+        return _finish(ctx.xp.reshape(out, ()))
+    axes = _checks.axes(axis, x.ndim, name)
+    return _finish(op.call_kept(calls, given, (axis,), ctx, x, axes))
 
 
 @public(softmax_op)
-def softmax(x: Any, /, *, axis: Any = -1) -> Any:
-    """``exp(x) / sum(exp(x))`` along ``axis``, computed stably (like scipy.special.softmax).
+def softmax(x: Any, axis: Any = None) -> Any:
+    """``exp(x) / sum(exp(x))`` along ``axis``, computed stably: scipy.special.softmax.
+
+    Parameters
+    ----------
+    x : array_like
+        Real input; integers and booleans are promoted to the default float.
+    axis : int or tuple of int, optional
+        Axes the result sums to 1 along; by default the whole array, as in SciPy.
+
+    Returns
+    -------
+    array or NumPy scalar
+        The shape of ``x``; a 0-d NumPy input gives a NumPy scalar.
 
     Examples
     --------
@@ -141,20 +148,23 @@ def softmax(x: Any, /, *, axis: Any = -1) -> Any:
     >>> import xpkern
     >>> xpkern.softmax(np.array([1000.0, 1000.0]))
     array([0.5, 0.5])
+    >>> xpkern.softmax(np.array([[0.0, 0.0], [0.0, np.log(3.0)]]), axis=1)
+    array([[0.5 , 0.5 ],
+           [0.25, 0.75]])
     """
-    found = _softmax_calls.get(x, axis)
-    if found is not None:
-        return found(x)
-    given = x
-    ctx = resolve(x)
-    x = _checks.floating(ctx, ctx.asarray(x), "x", "softmax")
-    axes = _checks.axes(axis, x.ndim, "softmax")
-    return softmax_op.call_kept(_softmax_calls, given, (axis,), ctx, x, axes)
+    return _rows_call(softmax_op, _softmax_calls, "softmax", x, axis)
 
 
 @public(log_softmax_op)
-def log_softmax(x: Any, /, *, axis: Any = -1) -> Any:
-    """``log(softmax(x))`` along ``axis``, without its rounding (like scipy's log_softmax).
+def log_softmax(x: Any, axis: Any = None) -> Any:
+    """``log(softmax(x))`` along ``axis``, without its rounding: scipy.special.log_softmax.
+
+    Parameters
+    ----------
+    x : array_like
+        Real input; integers and booleans are promoted to the default float.
+    axis : int or tuple of int, optional
+        Axes to normalise along; by default the whole array, as in SciPy.
 
     Examples
     --------
@@ -162,12 +172,7 @@ def log_softmax(x: Any, /, *, axis: Any = -1) -> Any:
     >>> import xpkern
     >>> xpkern.log_softmax(np.array([0.0, 0.0]))
     array([-0.69314718, -0.69314718])
+    >>> xpkern.log_softmax(np.array([1000.0, 1.0]))
+    array([   0., -999.])
     """
-    found = _log_softmax_calls.get(x, axis)
-    if found is not None:
-        return found(x)
-    given = x
-    ctx = resolve(x)
-    x = _checks.floating(ctx, ctx.asarray(x), "x", "log_softmax")
-    axes = _checks.axes(axis, x.ndim, "log_softmax")
-    return log_softmax_op.call_kept(_log_softmax_calls, given, (axis,), ctx, x, axes)
+    return _rows_call(log_softmax_op, _log_softmax_calls, "log_softmax", x, axis)

@@ -36,4 +36,10 @@ def _logsumexp_dask(ctx: Context, x: Any, axes: tuple[int, ...], keepdims: bool,
 
 
 def _partial_lse(chunk: Any, axis: Any = None, keepdims: bool = False, **_: Any) -> Any:
-    return logsumexp(chunk, axis=axis, keepdims=keepdims)
+    # keepdims, then the chunk's own reshape: a full reduction stays an array (a NumPy chunk
+    # would otherwise give a NumPy scalar), which is what Dask's reduction expects
+    out = logsumexp(chunk, axis=axis, keepdims=True)
+    if keepdims:
+        return out
+    axes = range(chunk.ndim) if axis is None else axis
+    return out.reshape(tuple(n for i, n in enumerate(out.shape) if i not in axes))
