@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import numbers
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,8 @@ __all__ = [
     "floating",
     "host_float_kernel",
     "inexact",
+    "is_integer",
+    "is_real",
     "needs_grad",
     "not_contiguous",
     "not_float",
@@ -82,6 +85,22 @@ def reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool
     if keepdims:
         return tuple(1 if i in axes else s for i, s in enumerate(shape))
     return tuple(s for i, s in enumerate(shape) if i not in axes)
+
+
+def is_integer(value: Any) -> bool:
+    """Whether ``value`` is an integer (Python's or NumPy's), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool | np_bool())
+
+
+def is_real(value: Any) -> bool:
+    """Whether ``value`` is a real number (Python's or NumPy's, integers included), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np_bool())
+
+
+def np_bool() -> type:
+    import numpy as np
+
+    return np.bool_
 
 
 def needs_grad(*arrays: Any) -> str | None:

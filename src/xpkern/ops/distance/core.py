@@ -51,7 +51,19 @@ def _cdist_generic(ctx: Context, x: Any, y: Any, metric: str) -> Any:
     if metric == "cosine":
         return cosine(ctx, x, y)
     out = _direct(ctx, x, y, metric)
-    return ctx.xp.sqrt(out) if metric == "euclidean" else out
+    if metric != "euclidean":
+        return out
+    if _checks.needs_grad(x, y):
+        return _sqrt_with_grad(ctx.xp, out)
+    return ctx.xp.sqrt(out)
+
+
+def _sqrt_with_grad(xp: Any, d: Any) -> Any:
+    # sqrt's derivative at 0 is infinite, and times the zero derivative of a coincident pair's
+    # squared distance it makes a NaN gradient. The zeros (and NaNs) bypass the sqrt: same
+    # values, and a zero gradient there, as torch.cdist gives.
+    positive = d > 0
+    return xp.where(positive, xp.sqrt(xp.where(positive, d, xp.ones_like(d))), d)
 
 
 cdist_op = Op("cdist", _cdist_generic)
@@ -130,10 +142,6 @@ def rbf_kernel(x: Any, y: Any = None, /, *, gamma: float | None = None) -> Any:
     ctx, x, y = _pair("rbf_kernel", x, y)
     if gamma is None:
         gamma = 1.0 / x.shape[1] if x.shape[1] else 1.0
-    if (
-        isinstance(gamma, bool)
-        or not isinstance(gamma, int | float)
-        or not (math.isfinite(gamma) and gamma > 0)
-    ):
+    if not _checks.is_real(gamma) or not (math.isfinite(gamma) and gamma > 0):
         raise ValueError(f"rbf_kernel: gamma must be a finite number > 0, got {gamma!r}")
     return rbf_op(ctx, x, y, float(gamma))

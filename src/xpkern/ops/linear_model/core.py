@@ -150,15 +150,15 @@ def fit_linear(
     """
     if loss != "mse":
         raise ValueError(f"fit_linear: unknown loss {loss!r}; only 'mse' is implemented")
-    if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps < 2**31:
+    if not _checks.is_integer(steps) or not 0 <= steps < 2**31:
         raise ValueError(f"fit_linear: steps must be an integer in [0, 2**31), got {steps!r}")
-    if not isinstance(lr, int | float) or not math.isfinite(lr) or lr <= 0:
+    if not _checks.is_real(lr) or not math.isfinite(lr) or lr <= 0:
         raise ValueError(f"fit_linear: lr must be a finite number > 0, got {lr!r}")
     ctx = resolve(X, y, w0, b0)
     X, y = ctx.asarray(X), ctx.asarray(y)
     one_output = y.ndim == 1
     Xf, Y, W, B = prepare(ctx, X, y, w0, b0)
-    W, B, losses = fit_op(ctx, Xf, Y, W, B, float(lr), steps)
+    W, B, losses = fit_op(ctx, Xf, Y, W, B, float(lr), int(steps))
     return _finish(ctx, W, B, losses, one_output)
 
 

@@ -117,18 +117,21 @@ def logsumexp_general(ctx: Context, x: Any, axes: tuple[int, ...], keepdims: boo
         s = xp.where(s < -1, -s - 2, s)  # |1 + s| - 1: the sign is kept apart
         m = xp.abs(m)
     out = xp.log1p(s) + xp.log(m) + top
+    if return_sign and is_complex:
+        out = xp.real(out)
+    elif not return_sign and not is_complex:
+        out = xp.where(sign < 0, xp.full_like(out, math.nan), out)
+    # Where that is not finite (NaN from a negative sum included) the plain formula decides:
+    # log(-0.0), the sum of tiny negative terms, is -inf there, as in SciPy.
     plain = xp.sum(xp.exp(x) if b is None else b * xp.exp(x), axis=axes, keepdims=True)
     finite = xp.isfinite(out)
     if return_sign:
-        out = xp.real(out) if is_complex else out
         out = xp.where(finite, out, xp.log(xp.abs(plain)))
         sign = xp.where(finite, sign, xp.sign(plain))
     else:
         out = xp.where(finite, out, xp.log(plain))
         if is_complex:
             out = _wrap(xp, out)
-        else:
-            out = xp.where(sign < 0, xp.full_like(out, math.nan), out)
     return _squeeze(xp, out, axes, keepdims), _squeeze(xp, sign, axes, keepdims)
 
 

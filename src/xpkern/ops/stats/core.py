@@ -7,7 +7,7 @@ from typing import Any
 
 from ... import _checks
 from ..._dispatch import Bound, Op, public
-from ...backends import Context, resolve
+from ...backends import Context, dtype_name, resolve
 
 __all__ = ["mean_var", "mean_var_op"]
 
@@ -22,10 +22,8 @@ def _mean_var_generic(ctx: Context, x: Any, axes: tuple[int, ...], correction: f
         tuple(1 if i in axes else n for i, n in enumerate(x.shape)), math.nan, dtype=x.dtype,
         device=ctx.device)  # fmt: skip
     dev = x - mean
-    denom = count - correction
-    var = xp.sum(dev * dev, axis=axes, keepdims=True) / denom if denom > 0 else (
-        xp.full(mean.shape, math.nan, dtype=x.dtype, device=ctx.device)
-    )  # fmt: skip
+    # NumPy's rule: no more values than the correction divides by 0 (inf, or NaN for 0 / 0)
+    var = xp.sum(dev * dev, axis=axes, keepdims=True) / float(max(count - correction, 0))
     if not keepdims and axes:
         mean, var = xp.squeeze(mean, axis=axes), xp.squeeze(var, axis=axes)
     return mean, var
@@ -55,7 +53,9 @@ def mean_var(
     Returns
     -------
     mean, var : array
-        NaN where fewer than ``correction`` values are reduced, as in NumPy.
+        As NumPy's ``mean`` and ``var``: where no more values than ``correction`` are
+        reduced the variance is the sum of squares over 0 (inf, NaN for an empty or constant
+        input). float16 input is summed in float32 and returned as float16.
 
     Examples
     --------
@@ -68,15 +68,15 @@ def mean_var(
     found = _calls.get(x, axis, correction, keepdims)
     if found is not None:
         return found(x)
-    if (
-        isinstance(correction, bool)
-        or not isinstance(correction, int | float)
-        or not (math.isfinite(correction) and correction >= 0)
-    ):
+    if not _checks.is_real(correction) or not (math.isfinite(correction) and correction >= 0):
         raise ValueError(f"mean_var: correction must be a finite number >= 0, got {correction!r}")
     given = x
     ctx = resolve(x)
     x = _checks.floating(ctx, ctx.asarray(x), "x", "mean_var")
     axes = _checks.axes(axis, x.ndim, "mean_var")
+    if dtype_name(x.dtype) == "float16":  # summed in float32, as NumPy does
+        mean, var = mean_var_op(ctx, ctx.xp.astype(x, ctx.xp.float32), axes, float(correction),
+                                bool(keepdims))  # fmt: skip
+        return ctx.xp.astype(mean, x.dtype), ctx.xp.astype(var, x.dtype)
     return mean_var_op.call_kept(_calls, given, (axis, correction, keepdims), ctx, x, axes,
                                  float(correction), bool(keepdims))  # fmt: skip

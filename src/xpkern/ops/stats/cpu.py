@@ -36,7 +36,7 @@ def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
     if found is None:
         return "the kernel reduces the last axis or all axes"
     if found[1] <= correction or math.prod(x.shape) == 0:
-        return "no more values than the correction: the generic path's NaN"
+        return "no more values than the correction: the generic path divides by 0 as NumPy does"
     return None
 
 

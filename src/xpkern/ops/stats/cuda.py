@@ -134,7 +134,7 @@ def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
     if x.ndim == 0 or axes != (x.ndim - 1,):
         return "the kernel reduces the last axis only"
     if int(x.shape[-1]) <= correction or math.prod(x.shape) == 0:
-        return "no more values than the correction: the generic path's NaN"
+        return "no more values than the correction: the generic path divides by 0 as NumPy does"
     return None
 
 

@@ -21,7 +21,7 @@ def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
     if not axes:
         return "no axis to reduce"
     if math.prod(x.shape[a] for a in axes) <= correction:
-        return "no more values than the correction: the generic path's NaN"
+        return "no more values than the correction: the generic path divides by 0 as NumPy does"
     return None
 
 
