@@ -62,13 +62,13 @@ from xpkern.engines.cuda.compiler import cuda
 
 
 def kernel(x, labels, partial):
-    acc = cuda.shared.array({G} * {K} * ({D} + 1), numba.{dtype})
+    acc = cuda.shared.array({G} * {K} * ({D} + 1), numba.float64)
     tid = cuda.threadIdx.x
     g = tid // ({D} + 1)
     j = tid - g * ({D} + 1)
     n = x.shape[0]
-    zero = numba.{dtype}(0.0)
-    one = numba.{dtype}(1.0)
+    zero = numba.float64(0.0)
+    one = numba.float64(1.0)
     for t in range(tid, {G} * {K} * ({D} + 1), cuda.blockDim.x):
         acc[t] = zero
     cuda.syncthreads()
@@ -96,10 +96,10 @@ from xpkern.engines.cuda.compiler import cuda
 
 
 def kernel(partial, centers, moved):
-    red = cuda.shared.array((32, {D} + 1), numba.{dtype})
+    red = cuda.shared.array((32, {D} + 1), numba.float64)
     c = cuda.blockIdx.x
     tid = cuda.threadIdx.x
-    zero = numba.{dtype}(0.0)
+    zero = numba.float64(0.0)
     for j in range({D} + 1):
         red[tid, j] = zero
     for b in range(tid, partial.shape[0], 32):
@@ -141,7 +141,7 @@ def _cuda_supports(ctx: Context, x: Any, centers: Any, *rest: Any) -> str | None
     k, d = centers.shape
     if d > _MAX_FEATURES:
         return f"more than {_MAX_FEATURES} features"
-    if k * d * _itemsize(x) > engine.SHARED_BYTES or _groups(k, d, _itemsize(x)) < 1:
+    if k * d * _itemsize(x) > engine.SHARED_BYTES or _groups(k, d) < 1:
         return "too many centres for shared memory"
     return not_contiguous(ctx, x, centers) or (None if x.shape[0] else "no rows")
 
@@ -168,8 +168,10 @@ def assign_cuda(ctx: Context, x: Any, centers: Any) -> tuple[Any, Any]:
     return labels, closest
 
 
-def _groups(k: int, d: int, itemsize: int) -> int:
-    return min(1024 // (d + 1), _UPDATE_SHARED // (k * (d + 1) * itemsize))
+def _groups(k: int, d: int) -> int:
+    # The sums are float64 whatever the data (8 bytes each): a float32 sum over a cluster's
+    # rows would err in proportion to their number.
+    return min(1024 // (d + 1), _UPDATE_SHARED // (k * (d + 1) * 8))
 
 
 @update.register(
@@ -181,9 +183,9 @@ def _groups(k: int, d: int, itemsize: int) -> int:
 def update_cuda(ctx: Context, x: Any, labels: Any, centers: Any) -> Any:
     n, d = (int(s) for s in x.shape)
     k = int(centers.shape[0])
-    groups = _groups(k, d, _itemsize(x))
+    groups = _groups(k, d)
     blocks = max(1, min(-(-n // (4 * groups)), 8 * engine.multiprocessors()))
-    partial = engine.empty(ctx, (blocks, k, d + 1), x.dtype, x)
+    partial = engine.empty(ctx, (blocks, k, d + 1), ctx.xp.float64, x)
     _kernel("partial", _PARTIAL_SOURCE, x, D=d, K=k, G=groups)(
         ctx, (blocks,), (groups * (d + 1),), [x, labels, partial]
     )
@@ -199,10 +201,10 @@ def ptx_cases() -> Iterator[tuple[str, Any, list[Any], bool]]:
 
     for dtype in ("float32", "float64"):
         x, vector = array_type(dtype, 2), array_type(dtype, 1)
-        labels, cube = array_type("int64", 1), array_type(dtype, 3)
+        labels, cube = array_type("int64", 1), array_type("float64", 3)
         probe = np.empty((1, 1), dtype=dtype)
         for d, k in ((1, 2), (16, 64), (_MAX_FEATURES, 8)):
-            groups = _groups(k, d, _itemsize(probe))
+            groups = _groups(k, d)
             assign_kernel = engine.Kernel(_assign_source(d, dtype), "cuda_kmeans_assign")
             yield (f"kmeans assign d={d} {dtype}", assign_kernel.module().kernel,
                    [x, x, labels, vector], False)  # fmt: skip

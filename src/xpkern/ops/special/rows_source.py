@@ -207,17 +207,19 @@ def log0(s):
 
 def kernel(x, out):
     ms = cuda.shared.array({T}, numba.{dtype})
-    ss = cuda.shared.array({T}, numba.{dtype})
+    # The sums are float64 whatever the data: a thread sums n / {T} terms of a row this
+    # long, and a float32 sum would err in proportion to their number.
+    ss = cuda.shared.array({T}, numba.float64)
     tid = cuda.threadIdx.x
     n = x.shape[1]
     one = numba.{dtype}(1.0)
     zero = numba.{dtype}(0.0)
     for row in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
         m = numba.{dtype}(NEG)
-        s = zero
+        s = numba.float64(0.0)
         for j in range(tid, n, {T}):
             v = x[row, j]
-            m, s = merge(m, s, v, zero if v == NEG else one)
+            m, s = merge(m, s, v, numba.float64(0.0 if v == NEG else 1.0))
         ms[tid] = m
         ss[tid] = s
         cuda.syncthreads()

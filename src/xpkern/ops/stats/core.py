@@ -22,8 +22,12 @@ def _mean_var_generic(ctx: Context, x: Any, axes: tuple[int, ...], correction: f
         tuple(1 if i in axes else n for i, n in enumerate(x.shape)), math.nan, dtype=x.dtype,
         device=ctx.device)  # fmt: skip
     dev = x - mean
-    # NumPy's rule: no more values than the correction divides by 0 (inf, or NaN for 0 / 0)
-    var = xp.sum(dev * dev, axis=axes, keepdims=True) / float(max(count - correction, 0))
+    squares = xp.sum(dev * dev, axis=axes, keepdims=True)
+    if count > correction:
+        var = squares / (count - correction)
+    else:  # NumPy's rule, squares / 0, without the division (Dask would warn when computing)
+        inf = xp.full_like(squares, math.inf)
+        var = xp.where(squares > 0, inf, xp.full_like(squares, math.nan))
     if not keepdims and axes:
         mean, var = xp.squeeze(mean, axis=axes), xp.squeeze(var, axis=axes)
     return mean, var
