@@ -105,3 +105,18 @@ def test_numpy_scalars_are_numbers():
     for bad in (np.bool_(True), True, 2.5):
         with pytest.raises(ValueError, match="k must be"):
             xpkern.kmeans(x, bad)
+
+
+@pytest.mark.parametrize("d", [64, 512, 513, 4096])
+def test_float32_feature_sums_err_by_a_few_units_at_any_length(d):
+    rng = np.random.default_rng(d)
+    x, y = (
+        (1 + rng.random((30, d))).astype(np.float32),
+        (1 + rng.random((20, d))).astype(np.float32),
+    )
+    for metric in ("sqeuclidean", "cityblock"):
+        want = xpkern.cdist(x.astype(np.float64), y.astype(np.float64), metric=metric)
+        for impl in xpkern.explain(xpkern.cdist, x, y, metric=metric).supported():
+            with xpkern.config(impl=impl):
+                got = xpkern.cdist(x, y, metric=metric)
+            assert np.max(np.abs(got - want) / want) < 4 * np.finfo(np.float32).eps, impl

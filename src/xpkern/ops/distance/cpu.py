@@ -19,6 +19,11 @@ from ...engines import numba_cpu
 from .core import METRICS, cdist_op, rbf_op
 
 _CPU_MIN_WORK = 4096
+# Float32 features are summed in float32 up to this many, in float64 beyond. The vectorised
+# sum keeps 32 partial sums, so at most 16 terms go into each (an error of a few float32
+# units whatever the length); float64 sums cost 2.5x at 64 features (benchmarks/results/
+# peers-before-after-cpu2.md) and are needed past this (3.7e-5 relative at 10^6 features).
+_NARROW_MAX = 512
 _CODES = {name: i for i, name in enumerate(METRICS)}
 
 
@@ -37,7 +42,9 @@ def _run_cpu(ctx: Context, x: Any, y: Any, code: int, gamma: float) -> Any:
     xs, ys = (np.ascontiguousarray(ctx.host_view(a)) for a in (x, y))
     out = np.empty((xs.shape[0], ys.shape[0]), dtype=xs.dtype)
     parallel = _cpu_parallel(xs.shape[0] * ys.shape[0] * xs.shape[1])
-    numba_cpu.run(_pairs_kernel(parallel), [xs, ys, code, gamma, out], parallel)
+    # The sums' dtype: the data's for up to _NARROW_MAX features, float64 beyond
+    zero = xs.dtype.type(0) if xs.shape[1] <= _NARROW_MAX else np.float64(0)
+    numba_cpu.run(_pairs_kernel(parallel), [xs, ys, code, gamma, zero, out], parallel)
     return ctx.from_host(out)
 
 
@@ -76,15 +83,14 @@ def _pairs_kernel(parallel: bool) -> Any:
     import numba
     import numpy as np
 
-    def pairs(x: Any, y: Any, code: int, gamma: float, out: Any) -> None:
-        # Differences and products in the data's dtype, their sums over the features in
-        # float64: a float32 sum would err in proportion to the number of features (3.7e-5
-        # at 10^6 of them), this one by the rounding of each term.
+    def pairs(x: Any, y: Any, code: int, gamma: float, zero: Any, out: Any) -> None:
+        # Differences and products in the data's dtype, their sums in zero's dtype (see
+        # _NARROW_MAX).
         n, d = x.shape
         m = y.shape[0]
         for i in numba.prange(n):
             for j in range(m):
-                acc = 0.0
+                acc = zero
                 if code == 2:  # cityblock
                     for k in range(d):
                         acc += abs(x[i, k] - y[j, k])
@@ -92,8 +98,8 @@ def _pairs_kernel(parallel: bool) -> Any:
                     for k in range(d):
                         acc = max(acc, abs(x[i, k] - y[j, k]))
                 elif code == 3:  # cosine, as |x/|x| - y/|y||^2 / 2 (see core.cosine)
-                    xx = 0.0
-                    yy = 0.0
+                    xx = zero
+                    yy = zero
                     for k in range(d):
                         xx += x[i, k] * x[i, k]
                         yy += y[j, k] * y[j, k]
@@ -106,7 +112,7 @@ def _pairs_kernel(parallel: bool) -> Any:
                     # feature) as it is; min/max here would turn it into a bound.
                     acc = acc / 2.0
                     if acc < 0.0:
-                        acc = 0.0
+                        acc = zero
                     elif acc > 2.0:
                         acc = 2.0
                     if xx == 0.0 or yy == 0.0:
