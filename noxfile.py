@@ -148,3 +148,19 @@ def peers(session: nox.Session) -> None:
     session.run(*pytest, "sklearn.metrics.tests.test_pairwise",
                 env={"XPKERN_PEERS": "pairwise", "SCIPY_ARRAY_API": "1",
                      "SKLEARN_RUN_FLOAT32_TESTS": "1"})  # fmt: skip
+
+
+@nox.session(name="peers-gpu")
+def peers_gpu(session: nox.Session) -> None:
+    """The peers' suites on a GPU machine: SciPy's test_logsumexp.py on CUDA tensors and CuPy
+    arrays (SCIPY_DEVICE=cuda), scikit-learn's test_pairwise.py with every namespace it finds
+    (CUDA ones included). Not in the default sessions: it needs a CUDA device."""
+    session.install("-e", ".[test,torch,cuda13]")
+    session.chdir("peers")
+    pytest = ("pytest", "-c", "pytest.ini", *session.posargs, "--pyargs")
+    gpu = {"SCIPY_ARRAY_API": '["torch", "cupy"]', "SCIPY_DEVICE": "cuda"}
+    session.run(*pytest, "scipy.special.tests.test_logsumexp",
+                env={"XPKERN_PEERS": "special", **gpu})  # fmt: skip
+    session.run(*pytest, "sklearn.metrics.tests.test_pairwise",
+                env={"XPKERN_PEERS": "pairwise", "SCIPY_ARRAY_API": "1",
+                     "SKLEARN_RUN_FLOAT32_TESTS": "1"})  # fmt: skip
