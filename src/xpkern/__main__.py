@@ -26,8 +26,10 @@ def main(argv: list[str] | None = None) -> int:
             print(msg, file=sys.stderr, flush=True)
 
     rows = run_tour(quick=args.quick, progress=progress)
-    print(json.dumps(rows_as_dicts(rows), indent=2) if args.json else format_rows(rows))
-    return 0 if all(r.ok for r in rows) else 1
+    print(
+        json.dumps(rows_as_dicts(rows), indent=2) if args.json else format_rows(rows, args.quick)
+    )
+    return 0 if all(r.ok is not False for r in rows) else 1
 
 
 if __name__ == "__main__":

@@ -125,6 +125,11 @@ class Backend:
         """An uninitialised array on ``like``'s device."""
         return like.__array_namespace__().empty(shape, dtype=dtype)
 
+    def matmul(self, xp: Any, a: Any, b: Any) -> Any:
+        """``a @ b`` at the dtype's full precision (a library that would round float32
+        products to a lower precision by default is asked not to)."""
+        return xp.matmul(a, b)
+
     def device_index(self, x: Any) -> int:
         """The CUDA device ordinal of ``x``."""
         raise TypeError(f"{self.name} arrays do not live on a CUDA device")

@@ -52,7 +52,8 @@ def _check_pair(x1: Any, x2: Any) -> None:
 def _matmul_generic(ctx: Context, x1: Any, x2: Any) -> Any:
     xp = ctx.xp
     dtype = xp.result_type(x1, x2)
-    return xp.matmul(xp.astype(x1, dtype, copy=False), xp.astype(x2, dtype, copy=False))
+    x1, x2 = xp.astype(x1, dtype, copy=False), xp.astype(x2, dtype, copy=False)
+    return ctx.backend.matmul(xp, x1, x2)
 
 
 def _mirror_lower(xp: Any, g: Any) -> Any:
@@ -67,8 +68,8 @@ def _mirror_lower(xp: Any, g: Any) -> Any:
 def _gram_generic(ctx: Context, x: Any) -> Any:
     xp = ctx.xp
     if x.ndim == 1:
-        return xp.matmul(x, x)
-    g = xp.matmul(x, xp.matrix_transpose(x))
+        return ctx.backend.matmul(xp, x, x)
+    g = ctx.backend.matmul(xp, x, xp.matrix_transpose(x))
     if xp.isdtype(x.dtype, "integral"):
         return g
     return _mirror_lower(xp, g)
