@@ -173,7 +173,12 @@ def _sgd_job(case: BackendCase, quick: bool, repeat: int) -> Iterator[Row]:
 JOBS: list[Callable[[BackendCase, bool, int], Iterator[Row]]] = [_poly_job, _gram_job, _sgd_job]
 
 
-JOB_NAMES = {_poly_job: "x**2+2x+1", _gram_job: "Gram matrix", _sgd_job: "SGD loop"}
+Job = Callable[[BackendCase, bool, int], Iterator[Row]]
+JOB_NAMES: dict[Job, str] = {
+    _poly_job: "x**2+2x+1",
+    _gram_job: "Gram matrix",
+    _sgd_job: "SGD loop",
+}
 
 
 def run_tour(quick: bool = False, progress: Callable[[str], None] | None = None) -> list[Row]:
