@@ -47,15 +47,32 @@ def _suite_plots(key: str, rows: list[dict], out: Path, stem: str) -> list[Path]
     return paths
 
 
+def _family(row: dict) -> str:
+    """The shape family of a row: points of one family lie on one line (a Gram of n x n and
+    one of n x 64 are not neighbours on a size axis)."""
+    if "k" not in row:
+        return ""
+    return "k = n" if row["k"] == row["n"] else f"k = {row['k']}"
+
+
 def _plot(rows: list[dict], size: str, suffix: str, title: str, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     columns = [c for c in dict.fromkeys(k for r in rows for k in r) if c.endswith(suffix)]
+    families = list(dict.fromkeys(_family(r) for r in rows))
+    styles = ["-", "--", ":", "-."]
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for column in columns:
-        points = sorted((r[size], r[column]) for r in rows if column in r)
-        if points:
-            ax.plot(*zip(*points, strict=True), marker="o", label=column.removesuffix(suffix))
+    for i, column in enumerate(columns):
+        color = f"C{i % 10}"
+        for j, family in enumerate(families):
+            points = sorted((r[size], r[column]) for r in rows
+                            if column in r and _family(r) == family)  # fmt: skip
+            if not points:
+                continue
+            name = column.removesuffix(suffix) + (f" ({family})" if family else "")
+            ax.plot(*zip(*points, strict=True), marker="o", color=color,
+                    linestyle=styles[j % len(styles)] if len(points) > 1 else "none",
+                    label=name)  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(size)

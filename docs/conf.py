@@ -35,6 +35,10 @@ suppress_warnings = ["myst.header"]  # the results files start below the top hea
 html_theme = "pydata_sphinx_theme"
 html_title = "xpkern"
 html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
+templates_path = ["_templates"]
+html_static_path = ["_static"]
+html_css_files = ["xpkern.css"]
+html_sidebars = {"**": ["sidebar-global-nav"]}
 intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
 doctest_global_setup = "import numpy as np\nimport xpkern"
 
