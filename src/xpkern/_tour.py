@@ -95,18 +95,19 @@ def _rows(job: str, case: BackendCase, base: tuple[str, Callable[[], Any], str],
 
 
 def _gram_job(case: BackendCase, quick: bool, repeat: int) -> Iterator[Row]:
-    # On a GPU the symmetric rank-k update pays from a few thousand rows; on the CPU 1024 shows
-    # the same.
-    n, k = (256, 128) if quick else ((4096, 4096) if case.gpu else (1024, 1024))
-    host = np.random.default_rng(0).standard_normal((n, k)).astype(np.float32)
+    # Sizes where the symmetric rank-k update pays (it halves the flops, which shows once the
+    # product is compute-bound): 4096^2 float32 on a GPU, 2048^2 float64 on a CPU.
+    n, k, dtype = (256, 128, "float32") if quick else (
+        (4096, 4096, "float32") if case.gpu else (2048, 2048, "float64"))  # fmt: skip
+    host = np.random.default_rng(0).standard_normal((n, k)).astype(dtype)
     want = host.astype(np.float64) @ host.T.astype(np.float64)
     x = case.asarray(host)
     xp = case.xp
     note = "TF32 on GPUs, JAX's default" if case.library.name == "jax" and case.gpu else ""
     base = ("x @ x.T", lambda: xp.matmul(x, xp.matrix_transpose(x)), note)
     found = explain(matmul, x)
-    yield from _rows(f"Gram {n}x{k} float32", case, base, lambda: matmul(x), found.supported(),
-                     found.impl, want, 1e-4, repeat)  # fmt: skip
+    yield from _rows(f"Gram {n}x{k} {dtype}", case, base, lambda: matmul(x),
+                     found.supported(), found.impl, want, 1e-4, repeat)  # fmt: skip
 
 
 _poly = elementwise(lambda x: x**2 + 2 * x + 1)
