@@ -145,9 +145,14 @@ def peers(session: nox.Session) -> None:
         env={"XPKERN_PEERS": "special,distance", "SCIPY_ARRAY_API": SCIPY_BACKENDS},
     )
     # scikit-learn's tests take SciPy's cdist as their reference: that one stays SciPy's
+    sklearn_env = {"SCIPY_ARRAY_API": "1", "SKLEARN_RUN_FLOAT32_TESTS": "1"}
     session.run(*pytest, "sklearn.metrics.tests.test_pairwise",
-                env={"XPKERN_PEERS": "pairwise", "SCIPY_ARRAY_API": "1",
-                     "SKLEARN_RUN_FLOAT32_TESTS": "1"})  # fmt: skip
+                env={"XPKERN_PEERS": "pairwise", **sklearn_env})  # fmt: skip
+    # The same modules under xpkern.accel, as users turn it on (its import hook included)
+    session.run(*pytest, "scipy.special.tests.test_logsumexp", "scipy.spatial.tests.test_distance",
+                env={"XPKERN_PEERS": "accel", "SCIPY_ARRAY_API": SCIPY_BACKENDS})  # fmt: skip
+    session.run(*pytest, "sklearn.metrics.tests.test_pairwise",
+                env={"XPKERN_PEERS": "accel", **sklearn_env})  # fmt: skip
 
 
 @nox.session(name="peers-gpu")

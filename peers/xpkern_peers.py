@@ -8,8 +8,9 @@ Before their test modules are imported, the functions they test are replaced: Sc
 which hand what they do not serve to the original. The summary at the end says, per function,
 how many tests xpkern served and how many calls went to the original, and why.
 
-``XPKERN_PEERS`` (comma-separated; default all) picks the swaps: ``special``, ``distance``,
-``pairwise``.
+``XPKERN_PEERS`` (comma-separated; default all but ``accel``) picks the swaps: ``special``,
+``distance``, ``pairwise``; ``accel`` instead installs ``xpkern.accel`` as users do (its own
+drop-ins, patched into the modules as they are imported).
 """
 
 from __future__ import annotations
@@ -85,14 +86,23 @@ def _swap_pairwise() -> None:
                 table[key] = ours
 
 
-SWAPS = {"special": _swap_special, "distance": _swap_distance, "pairwise": _swap_pairwise}
+def _swap_accel() -> None:
+    """No swap of its own: xpkern.accel, as users turn it on, with its import hook."""
+    import xpkern.accel
+
+    xpkern.accel.install()
+
+
+SWAPS = {"special": _swap_special, "distance": _swap_distance, "pairwise": _swap_pairwise,
+         "accel": _swap_accel}  # fmt: skip
 FUNCTIONS = {"special": ("logsumexp", "softmax", "log_softmax"), "distance": ("cdist",),
-             "pairwise": ("euclidean_distances", "rbf_kernel")}  # fmt: skip
+             "pairwise": ("euclidean_distances", "rbf_kernel"), "accel": ()}  # fmt: skip
 _WANTED: list[str] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    wanted = [w.strip() for w in os.environ.get("XPKERN_PEERS", ",".join(SWAPS)).split(",")]
+    default = ",".join(name for name in SWAPS if name != "accel")
+    wanted = [w.strip() for w in os.environ.get("XPKERN_PEERS", default).split(",")]
     unknown = set(wanted) - set(SWAPS)
     if unknown:
         raise pytest.UsageError(f"XPKERN_PEERS: unknown {sorted(unknown)}; known {list(SWAPS)}")
@@ -106,6 +116,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if exitstatus != 0 or session.testscollected == 0:
         return
     unserved = [f for w in _WANTED for f in FUNCTIONS[w] if not _SERVED[f]]
+    if "accel" in _WANTED:
+        import xpkern.accel
+
+        if not xpkern.accel.report().served:
+            unserved.append("xpkern.accel (any function)")
     if unserved:
         session.config.pluginmanager.get_plugin("terminalreporter").write_line(
             f"xpkern served no test of {unserved}: were their test modules selected?"
@@ -124,8 +139,16 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     write = terminalreporter.write_line
-    terminalreporter.section("xpkern swapped in")
-    for name in sorted(set(_SERVED) | set(_TALLIES)):
+    if "accel" in _WANTED:
+        import xpkern.accel
+
+        terminalreporter.section("xpkern.accel")
+        for line in xpkern.accel.report().rows():
+            write(line)
+    names = sorted(set(_SERVED) | set(_TALLIES))
+    if names:
+        terminalreporter.section("xpkern swapped in")
+    for name in names:
         line = f"{name}: served by xpkern in {len(_SERVED[name])} tests"
         tally = _TALLIES.get(name)
         if tally is not None:

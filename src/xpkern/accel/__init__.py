@@ -136,6 +136,8 @@ def _patch_target(module: ModuleType, target: Target) -> None:
         return
     ours = _counted(target, target.build(original))
     _set(module, target.name, original, ours)
+    if target.module.startswith("scipy."):
+        _share_capabilities(original, ours)
     for table in target.tables:
         for key, fn in list(getattr(module, table, {}).items()):
             if fn is original:
@@ -143,6 +145,17 @@ def _patch_target(module: ModuleType, target: Target) -> None:
     for name in target.also:
         if name in sys.modules:
             _patch_reexport(sys.modules[name], target)
+
+
+def _share_capabilities(original: Any, ours: Any) -> None:
+    """Give the replacement SciPy's record of the original's array-API capabilities, which
+    SciPy's own test helpers look functions up in (the replacement has the same ones)."""
+    try:
+        from scipy._lib._array_api import xp_capabilities_table
+    except ImportError:  # a SciPy without the table
+        return
+    if original in xp_capabilities_table:
+        xp_capabilities_table[ours] = xp_capabilities_table[original]
 
 
 def _patch_reexport(module: ModuleType, target: Target) -> None:
