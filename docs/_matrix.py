@@ -45,7 +45,7 @@ def write_matrix(path: Path) -> None:
     lines = [
         ".. list-table::",
         "   :header-rows: 1",
-        "   :widths: 14 14 30 42",
+        "   :widths: 16 24 26 34",
         "",
         "   * - function",
         "     - implementation",
