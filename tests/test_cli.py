@@ -38,4 +38,4 @@ def test_tour_table_has_a_legend_and_plain_progress_lines():
     done = subprocess.run([sys.executable, "-m", "xpkern", "--quick"], capture_output=True,
                           text=True, check=True)  # fmt: skip
     assert "medians of 5 runs" in done.stdout and "float64 NumPy reference" in done.stdout
-    assert "x**2+2x+1 on numpy ..." in done.stderr and "_job" not in done.stderr
+    assert "x**2+2x+1 on " in done.stderr and "_job" not in done.stderr
