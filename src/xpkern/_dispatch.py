@@ -200,8 +200,12 @@ class Op:
         if x is not given or not auto_dispatch():
             return self(ctx, x, *rest)
         fn = self.choose(ctx, (x, *rest), {}).fn
-        calls.keep(given, extra, lambda a: fn(ctx, a, *rest))
-        return fn(ctx, x, *rest)
+        # An implementation may prepare its call for arrays like x once (sizes, buffers'
+        # shapes, the compiled kernel): ``fn.bind(ctx, x, *rest)`` returns that call.
+        bind = getattr(fn, "bind", None)
+        call = bind(ctx, x, *rest) if bind is not None else (lambda a: fn(ctx, a, *rest))
+        calls.keep(given, extra, call)
+        return call(x)
 
     def choose(self, ctx: Context, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Impl:
         """The implementation a call with these arguments runs: looked up by the arguments'
@@ -241,10 +245,14 @@ class Bound:
         if backend is None:
             return None
         sig = backend.signature(x)
-        rest = call_key(extra, {})  # typed: axis=1.0 is refused where axis=1 was kept
+        # Typed, so that axis=1.0 is refused where axis=1 was kept; a tuple's items are typed
+        # one by one (call_key), the common plain values all at once.
+        types = tuple(map(type, extra))
+        rest = call_key(extra, {}) if tuple in types else (types, extra)
         if sig is None or rest is None:
             return None
-        return (backend.name, backend.device_of(x), sig, *rest)
+        device = None if backend.signature_has_device else backend.device_of(x)
+        return (backend.name, device, sig, rest)
 
     def get(self, x: Any, *extra: Any) -> Callable[[Any], Any] | None:
         """The kept call for ``x`` and the other arguments ``extra``, or None."""

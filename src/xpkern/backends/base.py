@@ -76,6 +76,9 @@ class Backend:
 
         return array_api_compat.device(x)
 
+    # Whether signature() already tells devices apart (then callers need not ask for it)
+    signature_has_device = False
+
     def signature(self, x: Any) -> Any:
         """What dispatch rules may look at in ``x`` (type, dtype, shape, layout, grad), as a
         hashable key; None where no cheap key exists (the call is then dispatched afresh)."""

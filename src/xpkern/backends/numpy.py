@@ -10,6 +10,8 @@ __all__ = ["BACKEND"]
 
 
 class NumPy(Backend):
+    signature_has_device = True  # one device: the CPU
+
     def signature(self, x: Any) -> Any:
         return (type(x), x.dtype, x.shape, x.flags.c_contiguous)
 

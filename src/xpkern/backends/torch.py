@@ -11,6 +11,8 @@ __all__ = ["BACKEND"]
 
 
 class Torch(Backend):
+    signature_has_device = True
+
     def signature(self, x: Any) -> Any:
         return (x.dtype, x.shape, x.device, x.is_contiguous(), x.requires_grad)
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 from ..._checks import host_float_kernel, not_contiguous, reduced_shape, rows_of
-from ...backends import Context
+from ...backends import Context, dtype_name
 from ...engines import numba_cpu
 from .core import log_softmax_op, logsumexp_op, softmax_op
 
@@ -61,15 +62,26 @@ def _wins_for(name: str) -> Any:
     return wins
 
 
-def _run(ctx: Context, x: Any, axes: tuple[int, ...], name: str) -> Any:
+def _bind(name: str, ctx: Context, x: Any, axes: tuple[int, ...],
+          keepdims: bool = False) -> Callable[[Any], Any]:  # fmt: skip
+    """The kernel's call for arrays like ``x`` (op ``name``), with what depends only on their
+    signature worked out once; public functions keep it for their later calls."""
     import numpy as np
 
     rows, n = rows_of(x, axes) or (0, 0)
-    host = ctx.host_view(x).reshape(rows, n)
-    out = np.empty((rows, 1 if name == "logsumexp" else n), dtype=host.dtype)
-    parallel = rows > 1 and numba_cpu.parallel(rows * n, _PARALLEL_SIZE)
-    numba_cpu.run(_kernel(parallel), [host, _CODES[name], out], parallel)
-    return out
+    shape = reduced_shape(tuple(x.shape), axes, keepdims) if name == "logsumexp" else x.shape
+    width = 1 if name == "logsumexp" else n
+    dtype = np.dtype(dtype_name(x.dtype))
+    code, host_view, from_host = _CODES[name], ctx.host_view, ctx.from_host
+
+    def call(a: Any) -> Any:
+        # Asked on each call: a kept call may later run inside a Dask task (serial there)
+        parallel = rows > 1 and numba_cpu.parallel(rows * n, _PARALLEL_SIZE)
+        out = np.empty((rows, width), dtype=dtype)
+        numba_cpu.run(_kernel(parallel), [host_view(a).reshape(rows, n), code, out], parallel)
+        return from_host(out.reshape(shape))
+
+    return call
 
 
 _REASON = "one Numba loop per row: the row read twice, no temporaries"
@@ -79,21 +91,25 @@ _REASON = "one Numba loop per row: the row read twice, no temporaries"
     "numba-cpu", reason=_REASON, supports=_lse_supports, wins=_wins_for("logsumexp")
 )
 def _logsumexp_cpu(ctx: Context, x: Any, axes: tuple[int, ...], keepdims: bool, b: Any) -> Any:
-    out = _run(ctx, x, axes, "logsumexp")
-    shape = reduced_shape(tuple(x.shape), axes, keepdims)
-    return ctx.from_host(out.reshape(shape))
+    return _bind("logsumexp", ctx, x, axes, keepdims)(x)
 
 
 @softmax_op.register("numba-cpu", reason=_REASON, supports=_supports, wins=_wins_for("softmax"))
 def _softmax_cpu(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
-    return ctx.from_host(_run(ctx, x, axes, "softmax").reshape(x.shape))
+    return _bind("softmax", ctx, x, axes)(x)
 
 
 @log_softmax_op.register(
     "numba-cpu", reason=_REASON, supports=_supports, wins=_wins_for("log_softmax")
 )
 def _log_softmax_cpu(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
-    return ctx.from_host(_run(ctx, x, axes, "log_softmax").reshape(x.shape))
+    return _bind("log_softmax", ctx, x, axes)(x)
+
+
+_logsumexp_cpu.bind = lambda ctx, x, axes, keepdims, b: _bind(  # type: ignore[attr-defined]
+    "logsumexp", ctx, x, axes, keepdims)  # fmt: skip
+_softmax_cpu.bind = functools.partial(_bind, "softmax")  # type: ignore[attr-defined]
+_log_softmax_cpu.bind = functools.partial(_bind, "log_softmax")  # type: ignore[attr-defined]
 
 
 @functools.cache

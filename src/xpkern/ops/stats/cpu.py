@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 from ..._checks import host_float_kernel, not_contiguous, reduced_shape, rows_of
-from ...backends import Context
+from ...backends import Context, dtype_name
 from ...engines import numba_cpu
 from .core import mean_var_op
 
@@ -47,16 +48,33 @@ def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
 )
 def _mean_var_cpu(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
                   keepdims: bool) -> tuple[Any, Any]:  # fmt: skip
+    return _bind(ctx, x, axes, correction, keepdims)(x)
+
+
+def _bind(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
+          keepdims: bool) -> Callable[[Any], tuple[Any, Any]]:  # fmt: skip
+    """The kernel's call for arrays like ``x``, with everything that depends only on their
+    signature worked out once (kept by the public function for its later calls)."""
     import numpy as np
 
     rows, n = rows_of(x, axes) or (0, 0)
-    host = ctx.host_view(x).reshape(rows, n)
-    out = np.empty((2, rows), dtype=host.dtype)
-    parallel = rows > 1 and numba_cpu.parallel(rows * n, _PARALLEL_SIZE)
-    largest = float(np.finfo(host.dtype).max)
-    numba_cpu.run(_kernel(parallel), [host, float(correction), largest, out], parallel)
     shape = reduced_shape(tuple(x.shape), axes, keepdims)
-    return ctx.from_host(out[0].reshape(shape)), ctx.from_host(out[1].reshape(shape))
+    dtype = np.dtype(dtype_name(x.dtype))
+    largest = float(np.finfo(dtype).max)
+    host_view, from_host, correction = ctx.host_view, ctx.from_host, float(correction)
+
+    def call(a: Any) -> tuple[Any, Any]:
+        # Asked on each call: a kept call may later run inside a Dask task (serial there)
+        parallel = rows > 1 and numba_cpu.parallel(rows * n, _PARALLEL_SIZE)
+        out = np.empty((2, rows), dtype=dtype)
+        numba_cpu.run(_kernel(parallel), [host_view(a).reshape(rows, n), correction, largest,
+                                          out], parallel)  # fmt: skip
+        return from_host(out[0].reshape(shape)), from_host(out[1].reshape(shape))
+
+    return call
+
+
+_mean_var_cpu.bind = _bind  # type: ignore[attr-defined]
 
 
 @functools.cache
