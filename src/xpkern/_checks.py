@@ -87,20 +87,16 @@ def reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool
     return tuple(s for i, s in enumerate(shape) if i not in axes)
 
 
+# NumPy registers its integer and float scalars with ``numbers`` but not np.bool_, so only
+# Python's bool (an Integral) needs refusing.
 def is_integer(value: Any) -> bool:
     """Whether ``value`` is an integer (Python's or NumPy's), not a bool."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool | np_bool())
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def is_real(value: Any) -> bool:
     """Whether ``value`` is a real number (Python's or NumPy's, integers included), not a bool."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool | np_bool())
-
-
-def np_bool() -> type:
-    import numpy as np
-
-    return np.bool_
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def needs_grad(*arrays: Any) -> str | None:

@@ -35,6 +35,7 @@ scipy.special.logsumexp: 1 served (numba-cpu 1), 0 passed to the original
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 import threading
 from collections.abc import Iterator
@@ -194,9 +195,7 @@ def _counted(target: Target, fn: Any) -> Any:
                 by_impl[impl] = by_impl.get(impl, 0) + 1
         return out
 
-    call.__wrapped__ = fn.original  # type: ignore[attr-defined]
-    for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
-        setattr(call, attr, getattr(fn.original, attr, None))
+    functools.update_wrapper(call, fn.original)
     call.original = fn.original  # type: ignore[attr-defined]
     call.tally = tally  # type: ignore[attr-defined]
     return call

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
+from .._checks import is_real
 from ..backends import backend_of
 from . import Decline
 
@@ -23,7 +23,7 @@ def dense(name: str, a: Any) -> None:
 
 def positive_number(name: str, value: Any) -> float:
     """``value`` as a float if it is a real number > 0 and finite (NumPy scalars included)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if not is_real(value):
         raise Decline(f"{name} is not a real number")
     value = float(value)
     if not (math.isfinite(value) and value > 0):

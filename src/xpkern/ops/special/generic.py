@@ -51,11 +51,11 @@ def logsumexp(ctx: Context, x: Any, axes: tuple[int, ...], keepdims: bool, b: An
     return _squeeze(ctx.xp, log_sum + shift, axes, keepdims)
 
 
-def _complex_unit(xp: Any, angle: Any, dtype: Any) -> Any:
-    """exp(i * angle) in the complex ``dtype`` (no Python complex scalar: the standard does
-    not mix those with real arrays)."""
-    one_i = xp.asarray(1j, dtype=dtype, device=getattr(angle, "device", None))
-    return xp.exp(xp.astype(angle, dtype) * one_i)
+def _i_times(xp: Any, t: Any, dtype: Any) -> Any:
+    """i * t in the complex ``dtype`` (no Python complex scalar: the standard does not mix
+    those with real arrays)."""
+    one_i = xp.asarray(1j, dtype=dtype, device=getattr(t, "device", None))
+    return xp.astype(t, dtype) * one_i
 
 
 def _wrap(xp: Any, z: Any) -> Any:
@@ -63,10 +63,9 @@ def _wrap(xp: Any, z: Any) -> Any:
     angle = xp.imag(z)
     turns = -((math.pi - angle) % (2 * math.pi) - math.pi) - angle
     keep = ~(xp.abs(angle) >= math.pi)  # NaN phases are kept as they are
-    one_i = xp.asarray(1j, dtype=z.dtype, device=getattr(z, "device", None))
     # z plus i*turns rather than built from its parts: a finite shift leaves the real part
     # (inf or NaN included) exactly as it is
-    return xp.where(keep, z, z + xp.astype(turns, z.dtype) * one_i)
+    return xp.where(keep, z, z + _i_times(xp, turns, z.dtype))
 
 
 def _top(xp: Any, a: Any, axes: tuple[int, ...], is_complex: bool) -> tuple[Any, Any]:
@@ -112,7 +111,7 @@ def logsumexp_general(ctx: Context, x: Any, axes: tuple[int, ...], keepdims: boo
     s = xp.where(s == 0, s, s / m)
     sign = xp.sign(s + 1) * xp.sign(m)
     if is_complex:
-        sign = sign * _complex_unit(xp, xp.imag(top), x.dtype)
+        sign = sign * xp.exp(_i_times(xp, xp.imag(top), x.dtype))
     else:
         s = xp.where(s < -1, -s - 2, s)  # |1 + s| - 1: the sign is kept apart
         m = xp.abs(m)

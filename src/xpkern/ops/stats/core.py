@@ -9,7 +9,10 @@ from ... import _checks
 from ..._dispatch import Bound, Op, public
 from ...backends import Context, dtype_name, resolve
 
-__all__ = ["mean_var", "mean_var_op"]
+__all__ = ["TOO_FEW", "mean_var", "mean_var_op"]
+
+# Why no specialised implementation takes a reduction of no more values than the correction
+TOO_FEW = "no more values than the correction: the generic path divides by 0 as NumPy does"
 
 
 def _mean_var_generic(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,

@@ -18,7 +18,7 @@ from typing import Any
 from ..._checks import host_float_kernel, not_contiguous, reduced_shape, rows_of
 from ...backends import Context, dtype_name
 from ...engines import numba_cpu
-from .core import mean_var_op
+from .core import TOO_FEW, mean_var_op
 
 # Rows go over every core from this many elements in all (and two rows or more).
 _PARALLEL_SIZE = 2**16
@@ -37,7 +37,7 @@ def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
     if found is None:
         return "the kernel reduces the last axis or all axes"
     if found[1] <= correction or math.prod(x.shape) == 0:
-        return "no more values than the correction: the generic path divides by 0 as NumPy does"
+        return TOO_FEW
     return None
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from ..._checks import dtype_name, not_contiguous
 from ...backends import Context
 from ...engines import cuda as engine
-from .core import mean_var_op
+from .core import TOO_FEW, mean_var_op
 
 __all__ = ["THREADS", "mean_var_kernel", "ptx_cases", "rows_mean_var"]
 
@@ -134,7 +134,7 @@ def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
     if x.ndim == 0 or axes != (x.ndim - 1,):
         return "the kernel reduces the last axis only"
     if int(x.shape[-1]) <= correction or math.prod(x.shape) == 0:
-        return "no more values than the correction: the generic path divides by 0 as NumPy does"
+        return TOO_FEW
     return None
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..._checks import FLOATS
 from ...backends import Context, dtype_name
-from .core import mean_var_op
+from .core import TOO_FEW, mean_var_op
 
 
 def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
@@ -21,7 +21,7 @@ def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
     if not axes:
         return "no axis to reduce"
     if math.prod(x.shape[a] for a in axes) <= correction:
-        return "no more values than the correction: the generic path divides by 0 as NumPy does"
+        return TOO_FEW
     return None
 
 
