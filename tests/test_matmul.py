@@ -127,17 +127,22 @@ def test_auto_choice_follows_the_measured_shape_rule():
     assert xpkern.explain(xpkern.matmul, np.ones((1024, 1024))).impl == "numpy-syrk"
     assert xpkern.explain(xpkern.matmul, np.ones((4096, 64))).impl == "numpy-gemm"
     assert xpkern.explain(xpkern.matmul, np.ones((4096, 64), np.float32)).impl == "numpy-gemm"
-    assert xpkern.explain(xpkern.matmul, np.ones((2048, 512), np.float32)).impl == "numpy-syrk"
-    assert xpkern.explain(xpkern.matmul, np.ones((2048, 128))).impl == "numpy-syrk"
+    assert xpkern.explain(xpkern.matmul, np.ones((2048, 512), np.float32)).impl == "numpy-gemm"
+    assert xpkern.explain(xpkern.matmul, np.ones((2048, 1024), np.float32)).impl == "numpy-syrk"
+    assert xpkern.explain(xpkern.matmul, np.ones((2048, 128))).impl == "numpy-gemm"
+    assert xpkern.explain(xpkern.matmul, np.ones((1024, 512))).impl == "numpy-syrk"
     assert xpkern.explain(xpkern.matmul, np.ones((20, 20))).impl == "numpy-syrk"
-    assert xpkern.explain(xpkern.matmul, np.ones((200, 10))).impl == "numpy-syrk"
+    assert xpkern.explain(xpkern.matmul, np.ones((64, 4))).impl == "numpy-syrk"
+    assert xpkern.explain(xpkern.matmul, np.ones((200, 10))).impl == "numpy-gemm"
     assert xpkern.explain(xpkern.matmul, np.ones((1024, 1024), int)).impl == "generic"
     assert xpkern.explain(xpkern.matmul, np.ones((1024, 1024), np.float16)).impl == "generic"
 
 
 def test_torch_gram_takes_syrk_only_without_grad():
     torch = pytest.importorskip("torch")
-    assert xpkern.explain(xpkern.matmul, torch.ones(200, 10)).impl == "torch-cpu-syrk"
+    assert xpkern.explain(xpkern.matmul, torch.ones(200, 10)).impl == "torch-cpu-gemm"
+    assert xpkern.explain(xpkern.matmul, torch.ones(64, 1024)).impl == "torch-cpu-gemm"
+    assert xpkern.explain(xpkern.matmul, torch.ones(256, 1024)).impl == "torch-cpu-syrk"
     assert xpkern.explain(xpkern.matmul, torch.ones(4096, 64)).impl == "torch-cpu-gemm"
     x = torch.ones(1024, 1024, dtype=torch.float64)
     assert xpkern.explain(xpkern.matmul, x).impl == "torch-cpu-syrk"

@@ -1,5 +1,6 @@
-"""The Gram matrix on the CPU: BLAS syrk or gemm (NumPy's, also for CPU tensors, zero-copy),
-whichever the measurements below say is faster, always exactly symmetric.
+"""The Gram matrix on the CPU: BLAS syrk (NumPy's, also for CPU tensors, zero-copy) or gemm
+(NumPy's, or torch's own for CPU tensors) with its triangle mirrored, whichever the
+measurements below say is faster; always exactly symmetric.
 """
 
 from __future__ import annotations
@@ -12,36 +13,49 @@ from ...backends import Context
 from .core import gram, real_float
 
 # NumPy's matmul calls BLAS syrk when its operands are one C- or F-contiguous buffer and its
-# transpose, and then copies the computed triangle to the other half. torch (CPU and CUDA)
-# and CuPy always call gemm for ``x @ x.T``.
+# transpose, and then copies the computed triangle to the other half with a strided loop.
+# torch (CPU and CUDA) and CuPy always call gemm for ``x @ x.T``. A gemm result's two
+# triangles can differ in the last bit (777x33 float64), so it gets its lower triangle
+# mirrored by a tiled Numba loop (0.6 ms for 1024^2 float64 on the 2-core CI machine).
 #
-# Whether syrk wins on the CPU (benchmarks/results/gram-cpu2.md, 2-core OpenBLAS, n x k
-# input): syrk does half the flops, but OpenBLAS parallelises it worse than gemm, and gemm's
-# two triangles can differ in the last bit (777x33 float64), so a gemm result needs its lower
-# triangle mirrored (a Numba kernel, about 2 ms for 1024^2 values). With that cost paid, gemm
-# wins only for very tall inputs: 4096x64 float32 59 ms vs syrk 72 ms, float64 75 vs 88 ms;
-# at 2048x128 they tie and at 2048x512 syrk wins (25 vs 36 ms). torch's own gemm is never
-# exactly symmetric, so CPU tensors go through the same NumPy path, zero-copy. Small products
-# (< 2^27 multiply-adds) stay on syrk, NumPy's own choice, with no mirror to pay for.
+# Measured over n x k inputs, n from 32 to 2048 and k from 4 to 1024, float32 and float64
+# (2-core OpenBLAS, every implementation forced in one run: benchmarks/results/
+# gram-rule-cpu2.md, ``python -m benchmarks.experiments.gram_rule``):
+# * NumPy: syrk is as fast or faster up to 64 rows and wherever k > n / 4; gemm plus the
+#   mirror wins on taller inputs from 128 rows, by 2-3x at 256-2048 rows of 4-64 features
+#   (NumPy's strided copy of syrk's triangle is what syrk loses on).
+# * CPU tensors: torch's own gemm (MKL) plus the mirror wins everywhere (0.2-0.9x syrk's time)
+#   except on wide inputs from 256 rows (k >= n: 1024^2 float64 1.2x, 256x1024 1.75x).
+_GEMM_MIN_ROWS = 128
+_TORCH_SYRK_MIN_ROWS = 256
 
-_CPU_MIN_WORK = 2**27
 
-
-def _gemm_pays(ctx: Context, x: Any) -> bool:
+def _numpy_gemm_pays(ctx: Context, x: Any) -> bool:
     n, k = x.shape[-2], x.shape[-1]
-    return n * n * k >= _CPU_MIN_WORK and 32 * k <= n
+    return n >= _GEMM_MIN_ROWS and 4 * k <= n
 
 
-def _cpu_syrk_wins(ctx: Context, x: Any) -> str | None:
-    if _gemm_pays(ctx, x):
-        return f"the input is tall ({x.shape[-2]}x{x.shape[-1]}): gemm parallelises better"
-    return None
+def _torch_gemm_pays(ctx: Context, x: Any) -> bool:
+    n, k = x.shape[-2], x.shape[-1]
+    return n < _TORCH_SYRK_MIN_ROWS or k < n
 
 
-def _cpu_gemm_wins(ctx: Context, x: Any) -> str | None:
-    if not _gemm_pays(ctx, x):
-        return f"syrk is as fast or faster for {x.shape[-2]}x{x.shape[-1]}"
-    return None
+def _syrk_wins(pays: Any) -> Any:
+    def wins(ctx: Context, x: Any) -> str | None:
+        if pays(ctx, x):
+            return f"gemm with its triangle mirrored is faster for {x.shape[-2]}x{x.shape[-1]}"
+        return None
+
+    return wins
+
+
+def _gemm_wins(pays: Any) -> Any:
+    def wins(ctx: Context, x: Any) -> str | None:
+        if not pays(ctx, x):
+            return f"syrk is as fast or faster for {x.shape[-2]}x{x.shape[-1]}"
+        return None
+
+    return wins
 
 
 def _numpy_supports(ctx: Context, x: Any) -> str | None:
@@ -93,25 +107,34 @@ def _gram_gemm(ctx: Context, x: Any) -> Any:
     return ctx.from_host(_host_gemm(ctx.host_view(x)))
 
 
+def _gram_torch_gemm(ctx: Context, x: Any) -> Any:
+    g = x @ x.mT  # a fresh contiguous tensor: mirrored through its NumPy view
+    _mirror_in_place(g.numpy())
+    return g
+
+
 _SYRK_REASON = "BLAS syrk: half the flops of gemm, exactly symmetric"
 _GEMM_REASON = "tall input: BLAS gemm is faster than syrk here; lower triangle mirrored"
+_TORCH_GEMM_REASON = "torch's own gemm, faster than syrk here; lower triangle mirrored"
 _VIEW = " (on a zero-copy NumPy view)"
 
 # NumPy arrays and CPU tensors share the code; they differ in when it applies.
-gram.register("numpy-syrk", reason=_SYRK_REASON, supports=_numpy_supports, wins=_cpu_syrk_wins)(
-    _gram_syrk
-)
-gram.register("numpy-gemm", reason=_GEMM_REASON, supports=_numpy_supports, wins=_cpu_gemm_wins)(
-    _gram_gemm
-)
 gram.register(
-    "torch-cpu-syrk", reason=_SYRK_REASON + _VIEW, supports=_torch_cpu_supports,
-    wins=_cpu_syrk_wins,
+    "numpy-syrk", reason=_SYRK_REASON, supports=_numpy_supports,
+    wins=_syrk_wins(_numpy_gemm_pays),
 )(_gram_syrk)  # fmt: skip
 gram.register(
-    "torch-cpu-gemm", reason=_GEMM_REASON + _VIEW, supports=_torch_cpu_supports,
-    wins=_cpu_gemm_wins,
+    "numpy-gemm", reason=_GEMM_REASON, supports=_numpy_supports,
+    wins=_gemm_wins(_numpy_gemm_pays),
 )(_gram_gemm)  # fmt: skip
+gram.register(
+    "torch-cpu-syrk", reason=_SYRK_REASON + _VIEW, supports=_torch_cpu_supports,
+    wins=_syrk_wins(_torch_gemm_pays),
+)(_gram_syrk)  # fmt: skip
+gram.register(
+    "torch-cpu-gemm", reason=_TORCH_GEMM_REASON, supports=_torch_cpu_supports,
+    wins=_gemm_wins(_torch_gemm_pays),
+)(_gram_torch_gemm)  # fmt: skip
 
 
 @cache
@@ -121,15 +144,19 @@ def _mirror_kernel() -> Any:
 
     @numba.njit(cache=True)
     def mirror(g: Any) -> None:
-        # Square tiles keep the strided reads of a column block in cache.
-        tile = 64
+        # Square tiles of 16: the strided reads of a tile's column stay in cache while its
+        # row is written in order (3-4x faster than tiles of 64 at 1024^2-2048^2, whose
+        # power-of-two strides make the tile's rows evict each other).
+        tile = 16
         n = g.shape[1]
         tiles = (n + tile - 1) // tile
         for b in range(g.shape[0]):
             for ti in range(tiles):
+                i0 = ti * tile
+                i1 = min(n, i0 + tile)
                 for tj in range(ti + 1):
-                    for i in range(ti * tile, min(n, ti * tile + tile)):
-                        for j in range(tj * tile, min(tj * tile + tile, i)):
+                    for j in range(tj * tile, min(tj * tile + tile, n)):
+                        for i in range(max(i0, j + 1), i1):
                             g[b, j, i] = g[b, i, j]
 
     return mirror
