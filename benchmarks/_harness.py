@@ -60,13 +60,18 @@ def fastest_batches(
 ) -> dict[str, float]:
     """Seconds per call of each of ``fns``: the fastest of ``rounds`` batches of ``inner[name]``
     calls, the batches alternating between the functions so that a disturbance of the
-    machine falls on all of them; with ``each_sync`` every call is synchronised (latency)."""
+    machine falls on all of them, each after one untimed call; with ``each_sync`` every call
+    is synchronised (latency)."""
     for fn in fns.values():
         fn()
     sync()
     best = dict.fromkeys(fns, float("inf"))
     for _ in range(rounds):
         for name, fn in fns.items():
+            # One untimed call first: the first call after another function's can pay for
+            # what that one disturbed (a parallel kernel's sleeping threads, evicted caches).
+            fn()
+            sync()
             start = time.perf_counter()
             for _ in range(inner[name]):
                 fn()

@@ -111,6 +111,10 @@ def _times(fns: dict[str, Callable[[], Any]], sync: Callable[[], None], quick: b
     sync()
     once = {}
     for name, fn in fns.items():
+        # Timed right after a call of its own: the first call after another candidate's can
+        # be slower (a parallel kernel's threads wake up), which would size its batches small.
+        fn()
+        sync()
         start = time.perf_counter()
         fn()
         sync()

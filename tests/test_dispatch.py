@@ -281,3 +281,30 @@ def test_mean_var_kept_call_still_refuses_a_bool_correction():
     xpkern.mean_var(x, correction=1)
     with pytest.raises(ValueError, match="correction"):
         xpkern.mean_var(x, correction=True)
+
+
+@pytest.mark.parametrize("size", [3, 40])  # the generic path's kept call, the kernel's
+def test_kept_pair_calls_take_each_calls_second_array(size):
+    from scipy.spatial import distance
+
+    rng = np.random.default_rng(size)
+    x = rng.standard_normal((size, 16))
+    for _ in range(3):
+        y = rng.standard_normal((5, 16))  # same signature, other values
+        np.testing.assert_allclose(xpkern.cdist(x, y), distance.cdist(x, y), rtol=1e-12)
+        want = np.exp(-0.5 * distance.cdist(x, y, "sqeuclidean"))
+        np.testing.assert_allclose(xpkern.rbf_kernel(x, y, gamma=0.5), want, rtol=1e-12)
+    # y=None and y given are two keys; a y of another dtype, shape or metric is another call
+    gram = np.exp(-distance.cdist(x, x, "sqeuclidean") / 16)
+    for _ in range(2):
+        np.testing.assert_allclose(xpkern.rbf_kernel(x), gram, rtol=1e-12)
+        np.testing.assert_allclose(xpkern.rbf_kernel(x, x[::-1]), gram[:, ::-1], rtol=1e-12)
+    y32 = y.astype(np.float32)
+    assert xpkern.cdist(x, y32).dtype == np.float64
+    assert xpkern.cdist(x, y[:2]).shape == (size, 2)
+    np.testing.assert_allclose(xpkern.cdist(x, y, metric="cityblock"),
+                               distance.cdist(x, y, "cityblock"), rtol=1e-12)  # fmt: skip
+    with pytest.raises(ValueError, match="unknown metric"):
+        xpkern.cdist(x, y, metric="nope")
+    with pytest.raises(ValueError, match="features"):
+        xpkern.cdist(x, y[:, :3])

@@ -270,3 +270,61 @@ def test_polyval_errors():
         xpkern.polyval(np.ones((2, 2)), np.ones(3))
     with pytest.raises(TypeError, match="x has unsupported dtype"):
         xpkern.polyval(np.ones(2), np.ones(3, dtype=complex))
+
+
+def _hot(f, *args):
+    from xpkern.ops.elementwise.warming import HOT_CALLS
+
+    for _ in range(HOT_CALLS + 1):
+        out = f(*args)
+    return out
+
+
+def test_a_hot_small_call_hands_over_to_the_kernel():
+    f = xpkern.elementwise(lambda x, y: x * y + 1.5 if x > y else x - y)
+    x = np.array([0.0, -0.0, 1.0, np.inf, -np.inf, np.nan, 3.0, -2.0])
+    y = np.float64(2.0).item()
+    with xpkern.config(impl="generic"):
+        want = f(x, y)
+    assert xpkern.explain(f, x, y).impl == "generic"
+    assert "seen 1024 times" in str(xpkern.explain(f, x, y))
+    assert f(x, y).dtype == want.dtype and not f._kernels  # not compiled for a first call
+    got = _hot(f, x, y)
+    assert f._kernels, "the kernel took over"
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(f(x, y), want)  # and keeps serving it
+    np.testing.assert_array_equal(f(x[::2], y), want[::2])  # another layout, another key
+
+
+def test_hot_calls_that_need_value_checks_stay_generic():
+    f = xpkern.elementwise(lambda x, k: x + k)
+    x = np.arange(5, dtype=np.int8)
+    np.testing.assert_array_equal(_hot(f, x, 3), x + 3)
+    assert not f._kernels  # Python ints are checked against int8 on each call
+    with pytest.raises(OverflowError):
+        f(x, 300)
+
+
+def test_hot_tensors_hand_over_and_grad_stays_generic():
+    torch = pytest.importorskip("torch")
+    f = xpkern.elementwise(lambda x: x * x - 1.0)
+    x = torch.linspace(-1, 1, 7, dtype=torch.float64)
+    got = _hot(f, x)
+    assert isinstance(got, torch.Tensor) and f._kernels
+    torch.testing.assert_close(got, x * x - 1.0)
+    g = xpkern.elementwise(lambda x: x * x - 1.0)
+    w = x.clone().requires_grad_(True)
+    _hot(g, w).sum().backward()
+    assert not g._kernels
+    torch.testing.assert_close(w.grad, 2 * x)
+
+
+def test_hot_broadcast_and_strided_calls_agree_with_the_generic_path():
+    f = xpkern.elementwise(lambda x, y: fmath.where(x > y, x * y, y - x))
+    x = np.linspace(-2, 2, 12, dtype=np.float32).reshape(3, 4)[:, ::2]  # strided
+    y = np.array([[0.5], [-0.5], [0.0]], dtype=np.float32)  # broadcast
+    with xpkern.config(impl="generic"):
+        want = f(x, y)
+    got = _hot(f, x, y)
+    assert f._kernels and got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)

@@ -15,21 +15,20 @@ Both return None when they hold and a short phrase saying why not otherwise, whi
 from __future__ import annotations
 
 import contextlib
-import contextvars
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._choice import auto_dispatch, explaining, impl_choice
+from ._kept import Bound
 from ._signature import call_key
-from .backends import Context, backend_of
+from .backends import Context
 
-__all__ = ["Bound", "Choice", "Explanation", "Impl", "Op", "config", "declare", "explain",
-           "public"]  # fmt: skip
+__all__ = ["Bound", "Choice", "Explanation", "Impl", "Op", "auto_dispatch", "config", "declare",
+           "explain", "public"]  # fmt: skip
 
 Check = Callable[..., "str | None"]
 
-_impl_choice: contextvars.ContextVar[str] = contextvars.ContextVar("xpkern_impl", default="auto")
-_explaining: contextvars.ContextVar[bool] = contextvars.ContextVar("xpkern_explain", default=False)
 
 GENERIC = "generic"
 
@@ -158,7 +157,7 @@ class Op:
     def _verdicts(
         self, ctx: Context, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> tuple[Impl, list[Choice]]:
-        wanted = _impl_choice.get()
+        wanted = impl_choice.get()
         choices: list[Choice] = []
         chosen: Impl | None = None
         for impl in [*self.impls, self.generic]:
@@ -182,7 +181,7 @@ class Op:
         return chosen, choices
 
     def __call__(self, ctx: Context, *args: Any, **kwargs: Any) -> Any:
-        if _explaining.get():
+        if explaining.get():
             impl, choices = self._verdicts(ctx, args, kwargs)
             reason = next(c.why for c in choices if c.chosen)
             raise _Explained(
@@ -207,13 +206,29 @@ class Op:
         calls.keep(given, extra, call)
         return call(x)
 
+    def call_kept_pair(self, calls: Bound, given: tuple[Any, Any], extra: tuple[Any, ...],
+                       ctx: Context, x: Any, y: Any, *rest: Any) -> Any:  # fmt: skip
+        """:meth:`call_kept` for ops of two arrays: where ``x`` and ``y`` are the caller's
+        arrays unconverted (``given``), the call is kept for arrays like ``x`` with the
+        arguments ``extra`` as the caller gave them (the second array among them, or what
+        stood for it), and takes both arrays: ``call(x, y)``, prepared by
+        ``fn.bind(ctx, x, y, *rest)`` where the implementation has one."""
+        if x is not given[0] or y is not given[1] or not auto_dispatch():
+            return self(ctx, x, y, *rest)
+        fn = self.choose(ctx, (x, y, *rest), {}).fn
+        bind = getattr(fn, "bind", None)
+        call = bind(ctx, x, y, *rest) if bind is not None else (
+            lambda a, b: fn(ctx, a, b, *rest))  # fmt: skip
+        calls.keep(x, extra, call)
+        return call(x, y)
+
     def choose(self, ctx: Context, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Impl:
         """The implementation a call with these arguments runs: looked up by the arguments'
         signature and the ``config`` in force, decided (and kept) on the first such call."""
         key = call_key(args, kwargs)
         if key is None:
             return self._verdicts(ctx, args, kwargs)[0]
-        key = (_impl_choice.get(), ctx.backend.name, ctx.device, *key)
+        key = (impl_choice.get(), ctx.backend.name, ctx.device, *key)
         try:
             found = self._chosen.get(key)
         except TypeError:  # a device or dtype that does not hash
@@ -224,62 +239,6 @@ class Op:
                 self._chosen.clear()
             self._chosen[key] = found
         return found
-
-
-class Bound:
-    """A public function's calls on one array, kept per signature with everything decided.
-
-    The first call with an array's library, device, dtype, shape and layout and with the
-    same other arguments checks them, resolves and dispatches as usual, then keeps the
-    implementation bound to its context and checked arguments (:meth:`keep`); a later such
-    call (:meth:`get`) goes straight to it. Only under ``auto`` dispatch; arrays without a
-    signature (Dask) always take the full path.
-    """
-
-    def __init__(self) -> None:
-        self._calls: dict[tuple[Any, ...], Callable[[Any], Any]] = {}
-
-    @staticmethod
-    def _key(x: Any, extra: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        backend = backend_of(x)
-        if backend is None:
-            return None
-        sig = backend.signature(x)
-        # Typed, so that axis=1.0 is refused where axis=1 was kept; a tuple's items are typed
-        # one by one (call_key), the common plain values all at once.
-        types = tuple(map(type, extra))
-        rest = call_key(extra, {}) if tuple in types else (types, extra)
-        if sig is None or rest is None:
-            return None
-        device = None if backend.signature_has_device else backend.device_of(x)
-        return (backend.name, device, sig, rest)
-
-    def get(self, x: Any, *extra: Any) -> Callable[[Any], Any] | None:
-        """The kept call for ``x`` and the other arguments ``extra``, or None."""
-        if not auto_dispatch():
-            return None
-        try:
-            key = self._key(x, extra)
-            return None if key is None else self._calls.get(key)
-        except TypeError:  # an unhashable device
-            return None
-
-    def keep(self, x: Any, extra: tuple[Any, ...], call: Callable[[Any], Any]) -> None:
-        """Keep ``call`` (taking the array) for arrays like ``x`` with these arguments."""
-        if not auto_dispatch():
-            return
-        with contextlib.suppress(TypeError):
-            key = self._key(x, extra)
-            if key is None:
-                return
-            if len(self._calls) >= _CACHE_SIZE:
-                self._calls.clear()
-            self._calls[key] = call
-
-
-def auto_dispatch() -> bool:
-    """Whether calls now choose implementations freely (no config override, no explain)."""
-    return _impl_choice.get() == "auto" and not _explaining.get()
 
 
 def public(op: Op) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -322,11 +281,11 @@ def config(*, impl: str = "auto") -> Iterator[None]:
     if impl not in _NAMES | {"auto", "fused", GENERIC}:
         known = ", ".join(sorted(_NAMES | {"auto", "fused", GENERIC}))
         raise ValueError(f"config: unknown implementation {impl!r}; known: {known}")
-    token = _impl_choice.set(impl)
+    token = impl_choice.set(impl)
     try:
         yield
     finally:
-        _impl_choice.reset(token)
+        impl_choice.reset(token)
 
 
 def explain(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Explanation:
@@ -365,11 +324,11 @@ def explain(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Explanation:
 
 def probe(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Explanation | None:
     """Like :func:`explain` for any callable; None if it reaches no xpkern op."""
-    token = _explaining.set(True)
+    token = explaining.set(True)
     try:
         fn(*args, **kwargs)
     except _Explained as done:
         return done.explanation
     finally:
-        _explaining.reset(token)
+        explaining.reset(token)
     return None

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from ... import _checks
-from ..._dispatch import Op, public
+from ..._dispatch import Bound, Op, public
 from ...backends import Context, resolve
 
 __all__ = ["METRICS", "cdist", "cdist_op", "cosine", "rbf_kernel", "rbf_op"]
@@ -66,7 +66,8 @@ def _sqrt_with_grad(xp: Any, d: Any) -> Any:
     return xp.where(positive, xp.sqrt(xp.where(positive, d, xp.ones_like(d))), d)
 
 
-cdist_op = Op("cdist", _cdist_generic)
+cdist_op = Op("cdist", _checks.quietly(_cdist_generic))
+_cdist_calls = Bound()
 
 
 def _pair(op: str, x: Any, y: Any) -> tuple[Context, Any, Any]:
@@ -105,11 +106,13 @@ def cdist(x: Any, y: Any, /, *, metric: str = "euclidean") -> Any:
     >>> xpkern.cdist(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0], [0.0, 0.0]]))
     array([[5., 0.]])
     """
+    found = _cdist_calls.get(x, y, metric)
+    if found is not None:
+        return found(x, y)
     if not isinstance(metric, str) or metric not in METRICS:
         raise ValueError(f"cdist: unknown metric {metric!r}; expected one of {METRICS}")
-    ctx, x, y = _pair("cdist", x, y)
-    with _checks.quiet(ctx):
-        return cdist_op(ctx, x, y, metric)
+    ctx, xs, ys = _pair("cdist", x, y)
+    return cdist_op.call_kept_pair(_cdist_calls, (x, y), (y, metric), ctx, xs, ys, metric)
 
 
 def _rbf_generic(ctx: Context, x: Any, y: Any, gamma: float) -> Any:
@@ -117,6 +120,7 @@ def _rbf_generic(ctx: Context, x: Any, y: Any, gamma: float) -> Any:
 
 
 rbf_op = Op("rbf_kernel", _rbf_generic)
+_rbf_calls = Bound()
 
 
 @public(rbf_op)
@@ -139,9 +143,14 @@ def rbf_kernel(x: Any, y: Any = None, /, *, gamma: float | None = None) -> Any:
     array([[1.        , 0.36787944],
            [0.36787944, 1.        ]])
     """
-    ctx, x, y = _pair("rbf_kernel", x, y)
-    if gamma is None:
-        gamma = 1.0 / x.shape[1] if x.shape[1] else 1.0
-    if not _checks.is_real(gamma) or not (math.isfinite(gamma) and gamma > 0):
-        raise ValueError(f"rbf_kernel: gamma must be a finite number > 0, got {gamma!r}")
-    return rbf_op(ctx, x, y, float(gamma))
+    found = _rbf_calls.get(x, y, gamma)
+    if found is not None:
+        return found(x, x if y is None else y)
+    ctx, xs, ys = _pair("rbf_kernel", x, y)
+    value = gamma
+    if value is None:
+        value = 1.0 / xs.shape[1] if xs.shape[1] else 1.0
+    if not _checks.is_real(value) or not (math.isfinite(value) and value > 0):
+        raise ValueError(f"rbf_kernel: gamma must be a finite number > 0, got {value!r}")
+    return rbf_op.call_kept_pair(_rbf_calls, (x, x if y is None else y), (y, gamma), ctx, xs,
+                                 ys, float(value))  # fmt: skip

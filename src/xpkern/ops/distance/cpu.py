@@ -5,7 +5,9 @@ computes each distance exactly (differences, no expansion, no n x m x d block); 
 feature sums vectorised it takes 9.5 ms for 2048x1024x64 against 136 ms for the blocked
 generic path and 41 ms for SciPy (512x256x16: 0.60 vs 8.1 vs 0.82 ms). torch.cdist is
 faster still (2.2 ms) through the |x|^2 + |y|^2 - 2xy expansion, which loses accuracy for
-nearby points. Below about 4096 multiply-adds the call overhead dominates.
+nearby points. The loop wins at every size: the generic path's blocks cost 14-18 us even for
+2 x 16 (the kernel's call, kept per signature: about 3 us; figures in benchmarks/results/,
+``python -m benchmarks --only auto overhead``); one kernel serves every metric and size.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from ...backends import Context
 from ...engines import numba_cpu
 from .core import METRICS, cdist_op, rbf_op
 
-_CPU_MIN_WORK = 4096
 # Float32 features are summed in float32 up to this many, in float64 beyond. The vectorised
 # sum keeps 32 partial sums, so at most 16 terms go into each (an error of a few float32
 # units whatever the length); float64 sums cost 2.5x at 64 features (benchmarks/results/
@@ -33,19 +34,33 @@ def _cpu_supports(ctx: Context, x: Any, y: Any, *rest: Any) -> str | None:
 
 def _cpu_wins(ctx: Context, x: Any, y: Any, *rest: Any) -> str | None:
     work = x.shape[0] * y.shape[0] * x.shape[1]
-    return None if work >= _CPU_MIN_WORK else f"{work} multiply-adds: too few to pay the call"
+    return None if work else "no pairs or no features: nothing to compute"
 
 
 def _run_cpu(ctx: Context, x: Any, y: Any, code: int, gamma: float) -> Any:
+    return _bind_cpu(ctx, x, y, code, gamma)(x, y)
+
+
+def _bind_cpu(ctx: Context, x: Any, y: Any, code: int, gamma: float) -> Any:
+    """The kernel's call for arrays like ``x`` and ``y`` (dtype and shapes fixed), with what
+    depends only on them worked out once; public functions keep it for later calls."""
     import numpy as np
 
-    xs, ys = (np.ascontiguousarray(ctx.host_view(a)) for a in (x, y))
-    out = np.empty((xs.shape[0], ys.shape[0]), dtype=xs.dtype)
-    parallel = _cpu_parallel(xs.shape[0] * ys.shape[0] * xs.shape[1])
+    n, d, m = x.shape[0], x.shape[1], y.shape[0]
+    dtype = ctx.host_view(x).dtype
     # The sums' dtype: the data's for up to _NARROW_MAX features, float64 beyond
-    zero = xs.dtype.type(0) if xs.shape[1] <= _NARROW_MAX else np.float64(0)
-    numba_cpu.run(_pairs_kernel(parallel), [xs, ys, code, gamma, zero, out], parallel)
-    return ctx.from_host(out)
+    zero = dtype.type(0) if d <= _NARROW_MAX else np.float64(0)
+    host_view, from_host = ctx.host_view, ctx.from_host
+
+    def call(a: Any, b: Any) -> Any:
+        xs, ys = np.ascontiguousarray(host_view(a)), np.ascontiguousarray(host_view(b))
+        out = np.empty((n, m), dtype=dtype)
+        # Asked on each call: a kept call may later run inside a Dask task (serial there)
+        parallel = _cpu_parallel(n * m * d)
+        numba_cpu.run(_pairs_kernel(parallel), [xs, ys, code, gamma, zero, out], parallel)
+        return from_host(out)
+
+    return call
 
 
 # The pairs loop over every core from 2^16 multiply-adds: on 2 cores, serial / parallel = 1.42
@@ -76,6 +91,12 @@ def _cdist_cpu(ctx: Context, x: Any, y: Any, metric: str) -> Any:
 )
 def _rbf_cpu(ctx: Context, x: Any, y: Any, gamma: float) -> Any:
     return _run_cpu(ctx, x, y, len(METRICS), gamma)
+
+
+_cdist_cpu.bind = lambda ctx, x, y, metric: _bind_cpu(  # type: ignore[attr-defined]
+    ctx, x, y, _CODES[metric], 0.0)  # fmt: skip
+_rbf_cpu.bind = lambda ctx, x, y, gamma: _bind_cpu(  # type: ignore[attr-defined]
+    ctx, x, y, len(METRICS), gamma)  # fmt: skip
 
 
 @functools.cache

@@ -1,6 +1,7 @@
 """``@elementwise``: the public function and object (``core``), the translation of a scalar
-function (``translate``, ``signature``), and one file per engine (``cpu``, ``cuda``, ``dask``),
-each adding its implementation to every function's op."""
+function (``translate``, ``signature``), kept calls that hand over to a kernel once hot
+(``warming``), and one file per engine (``cpu``, ``cuda``, ``dask``), each adding its
+implementation to every function's op."""
 
 # The engines register in this order, which is the order dispatch tries them in.
 from . import cpu as _cpu_engine  # noqa: F401

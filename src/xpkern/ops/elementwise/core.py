@@ -21,6 +21,7 @@ from .plan import Plan, check_values, make_plan, plain_steps, plan_key
 from .signature import broadcast_shape, check_array, check_out, kernel_kind
 from .target import SourceUnavailable, UnsupportedFunction, target_of
 from .translate import Translation, array_scope, array_source, translate
+from .warming import Warming
 
 __all__ = ["ENGINES", "Elementwise", "UnsupportedFunction", "elementwise", "generic"]
 
@@ -147,13 +148,30 @@ class Elementwise:
         impl = self.op.choose(ctx, (self, args, shape, None), {})
         if len(self._bound) >= _BOUND_CALLS:
             self._bound.clear()
-        if impl.name == "generic" and self.translation is not None:
+        bind = getattr(impl.fn, "bind", None)
+        call = bind(ctx, self, args, shape) if bind is not None else None
+        if call is not None:
+            self._bound[key] = call
+        elif impl.name == "generic" and self.translation is not None:
             arrays = [a for a in args if backend_of(a) is not None]
             dtype = ctx.xp.result_type(*arrays) if arrays else None
             form = self.plain_form(ctx, args)
-            self._bound[key] = functools.partial(_lean_generic, ctx, self, form, shape, dtype)
+            lean = functools.partial(_lean_generic, ctx, self, form, shape, dtype)
+            later = self._kernel_for_later(ctx, args, shape)
+            self._bound[key] = lean if later is None else Warming(self._bound, key, lean, later)
         else:
             self._bound[key] = functools.partial(_call_impl, impl.fn, ctx, self, shape)
+
+    def _kernel_for_later(self, ctx: Context, args: tuple[Any, ...], shape: tuple[int, ...]
+                          ) -> Callable[[], Any] | None:  # fmt: skip
+        """What makes the kept call of the first kernel that can take these arguments but
+        lost to the generic path on their size, or None: a kept kernel call skips the costs
+        that size rule weighs (see :class:`.warming.Warming`)."""
+        for impl in self.op.impls:
+            bind = getattr(impl.fn, "bind", None)
+            if bind is not None and impl.supports(ctx, self, args, shape, None) is None:
+                return functools.partial(bind, ctx, self, args, shape)
+        return None
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Workers of a cluster rebuild it from the function; kernels compile there.

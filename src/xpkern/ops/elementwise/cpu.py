@@ -2,8 +2,12 @@
 
 benchmarks/elementwise.py on 2 cores, x**2 + 2*x + 1, 10^7 float64 into a fresh output: one
 serial Numba loop takes about 10 ms against 30 ms for NumPy's composed ops (three temporaries),
-half of it the kernel zeroing the output's new pages. Below about 2*10^4 elements the call
-overhead (tens of microseconds) outweighs the gain and the generic path runs.
+half of it the kernel zeroing the output's new pages. Below about 2*10^4 elements the full
+path's cost (checks, plan, views: tens of microseconds) outweighs the gain and the generic
+path runs. Calls repeated with the same argument signature keep a prepared kernel call
+(:func:`_bind`: about 2 us for 10 float64 against the generic path's 6 and NumPy's 2), which
+takes over at every size once the signature is hot (``warming.HOT_CALLS``; figures in
+benchmarks/results/, ``python -m benchmarks --only overhead auto``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from ...engines.source import load_module
 from .core import ENGINES, Elementwise, generic
 from .plan import plan_key
 from .signature import KERNEL_DTYPES, array_slots, no_kernel_for
+from .warming import HOT_CALLS
 
 __all__ = ["CPU_MIN_SIZE", "PARALLEL_MIN_SIZE", "kernel_source"]
 
@@ -47,7 +52,9 @@ def _supports(ctx: Context, ew: Elementwise, args: Any, shape: Any, out: Any) ->
 def _wins(ctx: Context, ew: Elementwise, args: Any, shape: Any, out: Any) -> str | None:
     size = math.prod(shape)
     if size < CPU_MIN_SIZE:
-        return f"{size} elements: below {CPU_MIN_SIZE}, NumPy's composed ops are as fast"
+        return (f"{size} elements: below {CPU_MIN_SIZE}, NumPy's composed ops are as fast "
+                f"(until arrays like these have been seen {HOT_CALLS} times: then a prepared "
+                "kernel call, faster at every size)")  # fmt: skip
     return None
 
 
@@ -84,6 +91,49 @@ def _run(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, out: 
     return out
 
 
+def _bind(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any) -> Any:
+    """The kernel's call for arguments like ``args`` (their types, dtypes, shapes and layout
+    fixed), with the plan, the compiled kernel and the views' form worked out once; None where
+    each call must check the values of Python int arguments (see plan.check_values)."""
+    import numpy as np
+
+    args = ew._complete(args)
+    plan, dtype = ew.kernel_plan(ctx, args)
+    if plan is None or plan.int_args:
+        return None
+    host_args = [ctx.host_view(a) for a in args]
+    slots = array_slots(host_args)
+    flat = not shape or all(
+        np.shape(host_args[i]) == shape and host_args[i].flags.c_contiguous for i in slots
+    )
+    ndim, size, name = (1 if flat else len(shape)), math.prod(shape), dtype_name(dtype)
+    kernel_key = ("cpu", ndim, *plan_key(ctx, args))
+
+    def kernel(parallel: bool) -> Any:
+        return ew.kernel((*kernel_key[:2], parallel, *kernel_key[2:]), lambda: _build(
+            kernel_source(ew, ctx, args, ndim, parallel)))  # fmt: skip
+
+    big = size >= PARALLEL_MIN_SIZE
+    serial = None if big else kernel(False)  # compiled now: the first call's cost is known
+    host_view, from_host, nargs = ctx.host_view, ctx.from_host, ew.nargs
+
+    def call(given: tuple[Any, ...]) -> Any:
+        values = given if len(given) == nargs else ew._complete(given)
+        views = [host_view(a) for a in values]
+        for i in slots:
+            views[i] = views[i].reshape(-1) if flat else np.broadcast_to(views[i], shape)
+        target = np.empty(shape, dtype=name)
+        # Asked on each call: a kept call may later run inside a Dask task (serial there)
+        into = target.reshape(-1) if flat else target
+        if big and numba_cpu.parallel(size, PARALLEL_MIN_SIZE):
+            numba_cpu.run(kernel(True), [into, *views])
+        else:
+            (serial or kernel(False))(into, *views)
+        return from_host(target)
+
+    return call
+
+
 def kernel_source(ew: Elementwise, ctx: Context, args: tuple[Any, ...], ndim: int,
                   parallel: bool = False) -> str:  # fmt: skip
     """The Numba module for ``ew`` on arguments like ``args`` over ``ndim``-dimensional views:
@@ -112,6 +162,9 @@ def kernel_source(ew: Elementwise, ctx: Context, args: tuple[Any, ...], ndim: in
 def _build(source: str) -> Any:
     module, _ = load_module(source, "cpu")
     return module.kernel
+
+
+_run.bind = _bind  # type: ignore[attr-defined]
 
 
 def register(op: Op) -> None:
