@@ -141,7 +141,8 @@ def test_auto_choice_follows_the_measured_shape_rule():
 def test_torch_gram_takes_syrk_only_without_grad():
     torch = pytest.importorskip("torch")
     assert xpkern.explain(xpkern.matmul, torch.ones(200, 10)).impl == "torch-cpu-gemm"
-    assert xpkern.explain(xpkern.matmul, torch.ones(64, 1024)).impl == "torch-cpu-gemm"
+    assert xpkern.explain(xpkern.matmul, torch.ones(128, 1024)).impl == "torch-cpu-gemm"
+    assert xpkern.explain(xpkern.matmul, torch.ones(100, 10)).impl == "torch-cpu-syrk"
     assert xpkern.explain(xpkern.matmul, torch.ones(256, 1024)).impl == "torch-cpu-syrk"
     assert xpkern.explain(xpkern.matmul, torch.ones(4096, 64)).impl == "torch-cpu-gemm"
     x = torch.ones(1024, 1024, dtype=torch.float64)

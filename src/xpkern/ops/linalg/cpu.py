@@ -24,8 +24,11 @@ from .core import gram, real_float
 # * NumPy: syrk is as fast or faster up to 64 rows and wherever k > n / 4; gemm plus the
 #   mirror wins on taller inputs from 128 rows, by 2-3x at 256-2048 rows of 4-64 features
 #   (NumPy's strided copy of syrk's triangle is what syrk loses on).
-# * CPU tensors: torch's own gemm (MKL) plus the mirror wins everywhere (0.2-0.9x syrk's time)
-#   except on wide inputs from 256 rows (k >= n: 1024^2 float64 1.2x, 256x1024 1.75x).
+# * CPU tensors: torch's own gemm (MKL) plus the mirror wins from 128 rows (0.2-0.9x syrk's
+#   time) except on wide inputs from 256 rows (k >= n: 1024^2 float64 1.2x, 256x1024 1.75x).
+#   Below 128 rows syrk: right after torch's threaded gemm the mirror's call costs more than
+#   the loop itself (100x10 float64: 23 us against syrk's 13; benchmarks/results/
+#   overhead-rules-cpu2.md).
 _GEMM_MIN_ROWS = 128
 _TORCH_SYRK_MIN_ROWS = 256
 
@@ -37,7 +40,7 @@ def _numpy_gemm_pays(ctx: Context, x: Any) -> bool:
 
 def _torch_gemm_pays(ctx: Context, x: Any) -> bool:
     n, k = x.shape[-2], x.shape[-1]
-    return n < _TORCH_SYRK_MIN_ROWS or k < n
+    return n >= _GEMM_MIN_ROWS and (n < _TORCH_SYRK_MIN_ROWS or k < n)
 
 
 def _syrk_wins(pays: Any) -> Any:
