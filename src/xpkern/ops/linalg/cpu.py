@@ -121,23 +121,16 @@ _GEMM_REASON = "tall input: BLAS gemm is faster than syrk here; lower triangle m
 _TORCH_GEMM_REASON = "torch's own gemm, faster than syrk here; lower triangle mirrored"
 _VIEW = " (on a zero-copy NumPy view)"
 
-# NumPy arrays and CPU tensors share the code; they differ in when it applies.
-gram.register(
-    "numpy-syrk", reason=_SYRK_REASON, supports=_numpy_supports,
-    wins=_syrk_wins(_numpy_gemm_pays),
-)(_gram_syrk)  # fmt: skip
-gram.register(
-    "numpy-gemm", reason=_GEMM_REASON, supports=_numpy_supports,
-    wins=_gemm_wins(_numpy_gemm_pays),
-)(_gram_gemm)  # fmt: skip
-gram.register(
-    "torch-cpu-syrk", reason=_SYRK_REASON + _VIEW, supports=_torch_cpu_supports,
-    wins=_syrk_wins(_torch_gemm_pays),
-)(_gram_syrk)  # fmt: skip
-gram.register(
-    "torch-cpu-gemm", reason=_TORCH_GEMM_REASON, supports=_torch_cpu_supports,
-    wins=_gemm_wins(_torch_gemm_pays),
-)(_gram_torch_gemm)  # fmt: skip
+# Tried in this order; syrk runs on a NumPy view of a CPU tensor too.
+for _name, _reason, _supports, _wins, _fn in (
+    ("numpy-syrk", _SYRK_REASON, _numpy_supports, _syrk_wins(_numpy_gemm_pays), _gram_syrk),
+    ("numpy-gemm", _GEMM_REASON, _numpy_supports, _gemm_wins(_numpy_gemm_pays), _gram_gemm),
+    ("torch-cpu-syrk", _SYRK_REASON + _VIEW, _torch_cpu_supports, _syrk_wins(_torch_gemm_pays),
+     _gram_syrk),
+    ("torch-cpu-gemm", _TORCH_GEMM_REASON, _torch_cpu_supports, _gemm_wins(_torch_gemm_pays),
+     _gram_torch_gemm),
+):  # fmt: skip
+    gram.register(_name, reason=_reason, supports=_supports, wins=_wins)(_fn)
 
 
 @cache
