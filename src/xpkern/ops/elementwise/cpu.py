@@ -5,7 +5,7 @@ serial Numba loop takes about 10 ms against 30 ms for NumPy's composed ops (thre
 half of it the kernel zeroing the output's new pages. Below about 2*10^4 elements the full
 path's cost (checks, plan, views: tens of microseconds) outweighs the gain and the generic
 path runs. Calls repeated with the same argument signature keep a prepared kernel call
-(:func:`_bind`: about 2 us for 10 float64 against the generic path's 6 and NumPy's 2), which
+(:func:`_bind`: about 3 us for 10 float64 against the generic path's 6 and NumPy's 2), which
 takes over at every size once the signature is hot (``warming.HOT_CALLS``; figures in
 benchmarks/results/, ``python -m benchmarks --only overhead auto``).
 """
@@ -107,10 +107,10 @@ def _bind(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any) -> A
         np.shape(host_args[i]) == shape and host_args[i].flags.c_contiguous for i in slots
     )
     ndim, size, name = (1 if flat else len(shape)), math.prod(shape), dtype_name(dtype)
-    kernel_key = ("cpu", ndim, *plan_key(ctx, args))
+    kinds = plan_key(ctx, args)
 
     def kernel(parallel: bool) -> Any:
-        return ew.kernel((*kernel_key[:2], parallel, *kernel_key[2:]), lambda: _build(
+        return ew.kernel(("cpu", ndim, parallel, *kinds), lambda: _build(
             kernel_source(ew, ctx, args, ndim, parallel)))  # fmt: skip
 
     big = size >= PARALLEL_MIN_SIZE
@@ -123,8 +123,8 @@ def _bind(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any) -> A
         for i in slots:
             views[i] = views[i].reshape(-1) if flat else np.broadcast_to(views[i], shape)
         target = np.empty(shape, dtype=name)
-        # Asked on each call: a kept call may later run inside a Dask task (serial there)
         into = target.reshape(-1) if flat else target
+        # Asked on each call: a kept call may later run inside a Dask task (serial there)
         if big and numba_cpu.parallel(size, PARALLEL_MIN_SIZE):
             numba_cpu.run(kernel(True), [into, *views])
         else:
