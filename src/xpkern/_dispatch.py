@@ -29,7 +29,6 @@ __all__ = ["Bound", "Choice", "Explanation", "Impl", "Op", "auto_dispatch", "con
 
 Check = Callable[..., "str | None"]
 
-
 GENERIC = "generic"
 
 

@@ -19,13 +19,14 @@ _PLAIN_TYPES = frozenset({bool, int, float, complex, str, type(None)})
 
 
 class Bound:
-    """A public function's calls on one array, kept per signature with everything decided.
+    """A public function's calls on one array (or two), kept per signature with everything
+    decided.
 
     The first call with an array's library, device, dtype, shape and layout and with the
-    same other arguments checks them, resolves and dispatches as usual, then keeps the
-    implementation bound to its context and checked arguments (:meth:`keep`); a later such
-    call (:meth:`get`) goes straight to it. Only under ``auto`` dispatch; arrays without a
-    signature (Dask) always take the full path.
+    same other arguments (a second array among them, keyed the same way) checks them,
+    resolves and dispatches as usual, then keeps the implementation bound to its context and
+    checked arguments (:meth:`keep`); a later such call (:meth:`get`) goes straight to it.
+    Only under ``auto`` dispatch; arrays without a signature (Dask) always take the full path.
     """
 
     def __init__(self) -> None:
@@ -79,7 +80,8 @@ class Bound:
             return None
 
     def keep(self, x: Any, extra: tuple[Any, ...], call: Callable[..., Any]) -> None:
-        """Keep ``call`` (taking the array) for arrays like ``x`` with these arguments."""
+        """Keep ``call`` (taking the array, or both) for arrays like ``x`` with these
+        arguments."""
         if not auto_dispatch():
             return
         with contextlib.suppress(TypeError):
