@@ -6,8 +6,10 @@ library that calls xpkern thousands of times pays. Each row times the two calls 
 batches and keeps the fastest batch of each (the least-disturbed measure of a fixed cost), as
 single-call latency: on a GPU every call is followed by a synchronisation. GPU rows also give
 pipelined throughput (many calls, one synchronisation) and, for the row ops on 8192 x 8192
-float32, the single-call latency against the device copy of the same array. The import of
-``xpkern`` is timed in fresh interpreters (``-X importtime``, median of 7) on top of NumPy.
+float32, the single-call latency against the device copy of the same array; CPU rows also
+give one call after 50 ms of idling (a kernel on every core wakes its threads first). The
+import of ``xpkern`` is timed in fresh interpreters (``-X importtime``, median of 7) on top
+of NumPy.
 
 ``python -m benchmarks --only overhead [--gpu] [--quick]``.
 """
@@ -18,6 +20,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -37,9 +40,44 @@ def suite(gpu: bool, quick: bool) -> list[dict[str, Any]]:
         for name, ours, plain, peer in _pairs(xp_name, arrays):
             like = arrays[1] if name in ("matmul(x)", "cdist") else arrays[0]  # the (100, 10)
             rows.append(_compare(backend, name, ours, plain, peer, like, quick))
-    if gpu:
-        rows += _large_rows(quick)
+    rows += _large_rows(quick) if gpu else _after_idle_rows(quick)
     return rows
+
+
+def _after_idle_rows(quick: bool) -> list[dict[str, Any]]:
+    """One call after 50 ms of idling against the same call back to back, for kernels that
+    run on every core (10^6 float64), and for NumPy's composed ops beside them: what a
+    program that calls now and then sees."""
+    x = np.random.default_rng(1).standard_normal((1000, 1000))
+    calls = {
+        "poly": (lambda: _POLY(x), lambda: x**2 + 2 * x + 1, "x**2 + 2*x + 1"),
+        "logsumexp": (lambda: xpkern.logsumexp(x, axis=-1),
+                      lambda: np.log(np.exp(x - x.max(-1, keepdims=True)).sum(-1)),
+                      "log(sum(exp(x - max)))"),
+    }  # fmt: skip
+    rows = []
+    for name, (ours, plain, peer) in calls.items():
+        for _ in range(2000):  # hot: elementwise hands its kept call over to the kernel
+            ours()
+        idle = [_after_idle(fn, 3 if quick else 9) for fn in (ours, plain)]
+        busy = _batches([ours, plain], lambda: None, quick, each_sync=True)
+        rows.append({"suite": "after idle", "backend": "numpy", "op": name, "size": x.size,
+                     "xpkern us": 1e6 * idle[0], "back to back us": 1e6 * busy[0],
+                     "plain": peer, "plain us": 1e6 * idle[1],
+                     "plain back to back us": 1e6 * busy[1],
+                     "ratio": idle[0] / idle[1]})  # fmt: skip
+    return rows
+
+
+def _after_idle(fn: Callable[[], Any], repeat: int) -> float:
+    """Median seconds of one call of ``fn`` made after 50 ms of sleep."""
+    times = []
+    for _ in range(repeat):
+        time.sleep(0.05)
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def _cases(gpu: bool) -> list[tuple[str, str, tuple[Any, ...]]]:
