@@ -344,8 +344,9 @@ def elementwise(fn: Callable[..., Any] | None = None, *, dtype: Any = None) -> A
     It runs as one fused kernel where that wins: a compiled Numba loop for NumPy arrays and
     CPU tensors, a CUDA kernel on the caller's stream for CuPy arrays and CUDA tensors.
     Everywhere else (array-api-strict, JAX, inputs that require grad, small inputs) the same
-    function runs on whole arrays through the inputs' namespace. :func:`xpkern.explain` says
-    which.
+    function runs on whole arrays through the inputs' namespace; a call on small NumPy arrays
+    or CPU tensors repeated 1024 times with the same argument signature then takes the
+    compiled loop. :func:`xpkern.explain` says which.
 
     Parameters
     ----------
