@@ -328,3 +328,18 @@ def test_hot_broadcast_and_strided_calls_agree_with_the_generic_path():
     got = _hot(f, x, y)
     assert f._kernels and got.dtype == np.float32
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("n", [10, 100_000])  # the generic path's kept call, the kernel's
+def test_kept_calls_do_not_hold_the_callers_arrays(n):
+    import gc
+    import weakref
+
+    f = xpkern.elementwise(lambda x: x * 2.0 + 1.0)
+    x = np.ones(n)
+    seen = weakref.ref(x)
+    _hot(f, x)
+    assert f._kernels and f._bound  # the kept call is there, compiled
+    del x
+    gc.collect()
+    assert seen() is None

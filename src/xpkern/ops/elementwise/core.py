@@ -163,14 +163,15 @@ class Elementwise:
             self._bound[key] = functools.partial(_call_impl, impl.fn, ctx, self, shape)
 
     def _kernel_for_later(self, ctx: Context, args: tuple[Any, ...], shape: tuple[int, ...]
-                          ) -> Callable[[], Any] | None:  # fmt: skip
-        """What makes the kept call of the first kernel that can take these arguments but
-        lost to the generic path on their size, or None: a kept kernel call skips the costs
-        that size rule weighs (see :class:`.warming.Warming`)."""
+                          ) -> Callable[[Any], Any] | None:  # fmt: skip
+        """The kept call (not compiled yet) of the first kernel that can take these arguments
+        but lost to the generic path on their size, or None: a kept kernel call skips the
+        costs that size rule weighs (see :class:`.warming.Warming`)."""
         for impl in self.op.impls:
             bind = getattr(impl.fn, "bind", None)
             if bind is not None and impl.supports(ctx, self, args, shape, None) is None:
-                return functools.partial(bind, ctx, self, args, shape)
+                found: Callable[[Any], Any] | None = bind(ctx, self, args, shape)
+                return found
         return None
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -93,8 +93,9 @@ def _run(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, out: 
 
 def _bind(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any) -> Any:
     """The kernel's call for arguments like ``args`` (their types, dtypes, shapes and layout
-    fixed), with the plan, the compiled kernel and the views' form worked out once; None where
-    each call must check the values of Python int arguments (see plan.check_values)."""
+    fixed), with the plan and the views' form worked out once and the kernel compiled on its
+    first call; None where each call must check the values of Python int arguments (see
+    plan.check_values). The call holds no reference to ``args``' data."""
     import numpy as np
 
     args = ew._complete(args)
@@ -108,13 +109,19 @@ def _bind(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any) -> A
     )
     ndim, size, name = (1 if flat else len(shape)), math.prod(shape), dtype_name(dtype)
     kinds = plan_key(ctx, args)
+    # What the kernel's source is made from: the arguments' dtypes, not their data.
+    probes = tuple(ctx.xp.empty((1,), dtype=a.dtype, device=ctx.device) if i in slots else a
+                   for i, a in enumerate(args))  # fmt: skip
+    compiled: dict[bool, Any] = {}
 
     def kernel(parallel: bool) -> Any:
-        return ew.kernel(("cpu", ndim, parallel, *kinds), lambda: _build(
-            kernel_source(ew, ctx, args, ndim, parallel)))  # fmt: skip
+        found = compiled.get(parallel)
+        if found is None:
+            found = compiled[parallel] = ew.kernel(("cpu", ndim, parallel, *kinds), lambda: _build(
+                kernel_source(ew, ctx, probes, ndim, parallel)))  # fmt: skip
+        return found
 
     big = size >= PARALLEL_MIN_SIZE
-    serial = None if big else kernel(False)  # compiled now: the first call's cost is known
     host_view, from_host, nargs = ctx.host_view, ctx.from_host, ew.nargs
 
     def call(given: tuple[Any, ...]) -> Any:
@@ -128,7 +135,7 @@ def _bind(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any) -> A
         if big and numba_cpu.parallel(size, PARALLEL_MIN_SIZE):
             numba_cpu.run(kernel(True), [into, *views])
         else:
-            (serial or kernel(False))(into, *views)
+            kernel(False)(into, *views)
         return from_host(target)
 
     return call

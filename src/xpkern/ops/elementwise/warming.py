@@ -13,9 +13,9 @@ HOT_CALLS = 1024
 
 
 class Warming:
-    """A kept generic call (``lean``) that hands over to a kernel's kept call (what ``later``
-    makes; it replaces this one under ``key`` in ``kept``) once arrays like these have been
-    seen ``HOT_CALLS`` times.
+    """A kept generic call (``lean``) that hands over to a kernel's kept call (``later``,
+    which compiles its kernel on its first call; it replaces this one under ``key`` in
+    ``kept``) once arrays like these have been seen ``HOT_CALLS`` times.
 
     A kept kernel call costs less than the generic path at every size (10 float64: about 3 us
     against 6), but its first one compiles the kernel (0.03-0.3 s). A function called this
@@ -24,7 +24,7 @@ class Warming:
     """
 
     def __init__(self, kept: dict[Any, Any], key: tuple[Any, ...], lean: Callable[[Any], Any],
-                 later: Callable[[], Any]) -> None:  # fmt: skip
+                 later: Callable[[Any], Any]) -> None:  # fmt: skip
         self.kept, self.key, self.lean, self.later = kept, key, lean, later
         self.calls = 0
 
@@ -32,6 +32,5 @@ class Warming:
         self.calls += 1
         if self.calls < HOT_CALLS:
             return self.lean(args)
-        call = self.later()
-        self.kept[self.key] = self.lean if call is None else call
-        return self.lean(args) if call is None else call(args)
+        self.kept[self.key] = self.later
+        return self.later(args)
