@@ -197,11 +197,7 @@ class Op:
         unconverted, so that a later call skips the checks (see :class:`Bound`)."""
         if x is not given or not auto_dispatch():
             return self(ctx, x, *rest)
-        fn = self.choose(ctx, (x, *rest), {}).fn
-        # An implementation may prepare its call for arrays like x once (sizes, buffers'
-        # shapes, the compiled kernel): ``fn.bind(ctx, x, *rest)`` returns that call.
-        bind = getattr(fn, "bind", None)
-        call = bind(ctx, x, *rest) if bind is not None else (lambda a: fn(ctx, a, *rest))
+        call = self._prepared(ctx, (x,), rest)
         calls.keep(given, extra, call)
         return call(x)
 
@@ -210,16 +206,24 @@ class Op:
         """:meth:`call_kept` for ops of two arrays: where ``x`` and ``y`` are the caller's
         arrays unconverted (``given``), the call is kept for arrays like ``x`` with the
         arguments ``extra`` as the caller gave them (the second array among them, or what
-        stood for it), and takes both arrays: ``call(x, y)``, prepared by
-        ``fn.bind(ctx, x, y, *rest)`` where the implementation has one."""
+        stood for it), and takes both arrays: ``call(x, y)``."""
         if x is not given[0] or y is not given[1] or not auto_dispatch():
             return self(ctx, x, y, *rest)
-        fn = self.choose(ctx, (x, y, *rest), {}).fn
-        bind = getattr(fn, "bind", None)
-        call = bind(ctx, x, y, *rest) if bind is not None else (
-            lambda a, b: fn(ctx, a, b, *rest))  # fmt: skip
+        call = self._prepared(ctx, (x, y), rest)
         calls.keep(x, extra, call)
         return call(x, y)
+
+    def _prepared(self, ctx: Context, arrays: tuple[Any, ...], rest: tuple[Any, ...]
+                  ) -> Callable[..., Any]:  # fmt: skip
+        """The chosen implementation's call taking the arrays only. An implementation may
+        prepare it for arrays like these once (sizes, buffers' shapes, the compiled kernel):
+        ``fn.bind(ctx, *arrays, *rest)`` returns that call."""
+        fn = self.choose(ctx, (*arrays, *rest), {}).fn
+        bind = getattr(fn, "bind", None)
+        if bind is not None:
+            found: Callable[..., Any] = bind(ctx, *arrays, *rest)
+            return found
+        return lambda *given: fn(ctx, *given, *rest)
 
     def choose(self, ctx: Context, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Impl:
         """The implementation a call with these arguments runs: looked up by the arguments'

@@ -143,14 +143,15 @@ def rbf_kernel(x: Any, y: Any = None, /, *, gamma: float | None = None) -> Any:
     array([[1.        , 0.36787944],
            [0.36787944, 1.        ]])
     """
+    second = x if y is None else y
     found = _rbf_calls.get(x, y, gamma)
     if found is not None:
-        return found(x, x if y is None else y)
+        return found(x, second)
     ctx, xs, ys = _pair("rbf_kernel", x, y)
     value = gamma
     if value is None:
         value = 1.0 / xs.shape[1] if xs.shape[1] else 1.0
     if not _checks.is_real(value) or not (math.isfinite(value) and value > 0):
         raise ValueError(f"rbf_kernel: gamma must be a finite number > 0, got {value!r}")
-    return rbf_op.call_kept_pair(_rbf_calls, (x, x if y is None else y), (y, gamma), ctx, xs,
-                                 ys, float(value))  # fmt: skip
+    return rbf_op.call_kept_pair(_rbf_calls, (x, second), (y, gamma), ctx, xs, ys,
+                                 float(value))  # fmt: skip

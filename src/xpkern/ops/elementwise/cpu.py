@@ -65,30 +65,49 @@ def _run(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any, out: 
     if plan is None:
         return generic(ctx, ew, args, shape, out)
     host_args = [ctx.host_view(a) for a in args]
+    slots, flat = _layout(host_args, shape)
+    # Python ints go in as int64 (what their kind computes in), whatever their size.
+    host_args = [np.int64(a) if type(a) is int else a for a in host_args]
     target = np.empty(shape, dtype=dtype_name(dtype))
     result = ctx.from_host(target)
-    slots = array_slots(host_args)
-    # Same-shape contiguous inputs run as one flat loop; others as broadcast views.
-    flat = not shape or all(
-        np.shape(host_args[i]) == shape and host_args[i].flags.c_contiguous for i in slots
-    )
     view_out = target.reshape(-1) if flat else target
-    # Python ints go in as int64 (what their kind computes in), whatever their size.
-    views = [
-        (np.reshape(a, -1) if flat else np.broadcast_to(a, shape)) if i in slots
-        else (np.int64(a) if type(a) is int else a)
-        for i, a in enumerate(host_args)
-    ]  # fmt: skip
     parallel = numba_cpu.parallel(math.prod(shape), PARALLEL_MIN_SIZE)
-    kernel = ew.kernel(
-        ("cpu", view_out.ndim, parallel, *plan_key(ctx, args)),
-        lambda: _build(kernel_source(ew, ctx, args, view_out.ndim, parallel)),
-    )
-    numba_cpu.run(kernel, [view_out, *views], parallel)
+    kernel = _kernel(ew, ctx, args, view_out.ndim, parallel)
+    numba_cpu.run(kernel, [view_out, *_views(host_args, slots, flat, shape)], parallel)
     if out is None:
         return result
     out[...] = result
     return out
+
+
+def _layout(host_args: list[Any], shape: Any) -> tuple[tuple[int, ...], bool]:
+    """(the positions of the array arguments, whether they run as one flat loop): same-shape
+    contiguous inputs do; others run as broadcast views."""
+    import numpy as np
+
+    slots = array_slots(host_args)
+    flat = not shape or all(
+        np.shape(host_args[i]) == shape and host_args[i].flags.c_contiguous for i in slots
+    )
+    return slots, flat
+
+
+def _views(host_args: list[Any], slots: tuple[int, ...], flat: bool, shape: Any) -> list[Any]:
+    """The kernel's arguments, in place in ``host_args``: the arrays flat or broadcast to
+    ``shape``, numbers as they are."""
+    import numpy as np
+
+    for i in slots:
+        a = host_args[i]
+        host_args[i] = a.reshape(-1) if flat else np.broadcast_to(a, shape)
+    return host_args
+
+
+def _kernel(ew: Elementwise, ctx: Context, args: tuple[Any, ...], ndim: int,
+            parallel: bool) -> Any:  # fmt: skip
+    """The compiled loop for arguments of the dtypes of ``args`` over ``ndim`` dimensions."""
+    return ew.kernel(("cpu", ndim, parallel, *plan_key(ctx, args)),
+                     lambda: _build(kernel_source(ew, ctx, args, ndim, parallel)))  # fmt: skip
 
 
 def _bind(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any) -> Any:
@@ -103,39 +122,29 @@ def _bind(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any) -> A
     if plan is None or plan.int_args:
         return None
     host_args = [ctx.host_view(a) for a in args]
-    slots = array_slots(host_args)
-    flat = not shape or all(
-        np.shape(host_args[i]) == shape and host_args[i].flags.c_contiguous for i in slots
-    )
+    slots, flat = _layout(host_args, shape)
     ndim, size, name = (1 if flat else len(shape)), math.prod(shape), dtype_name(dtype)
-    kinds = plan_key(ctx, args)
     # What the kernel's source is made from: the arguments' dtypes, not their data.
     probes = tuple(ctx.xp.empty((1,), dtype=a.dtype, device=ctx.device) if i in slots else a
                    for i, a in enumerate(args))  # fmt: skip
     compiled: dict[bool, Any] = {}
-
-    def kernel(parallel: bool) -> Any:
-        found = compiled.get(parallel)
-        if found is None:
-            found = compiled[parallel] = ew.kernel(("cpu", ndim, parallel, *kinds), lambda: _build(
-                kernel_source(ew, ctx, probes, ndim, parallel)))  # fmt: skip
-        return found
-
     big = size >= PARALLEL_MIN_SIZE
     host_view, from_host, nargs = ctx.host_view, ctx.from_host, ew.nargs
 
     def call(given: tuple[Any, ...]) -> Any:
         values = given if len(given) == nargs else ew._complete(given)
-        views = [host_view(a) for a in values]
-        for i in slots:
-            views[i] = views[i].reshape(-1) if flat else np.broadcast_to(views[i], shape)
         target = np.empty(shape, dtype=name)
-        into = target.reshape(-1) if flat else target
         # Asked on each call: a kept call may later run inside a Dask task (serial there)
-        if big and numba_cpu.parallel(size, PARALLEL_MIN_SIZE):
-            numba_cpu.run(kernel(True), [into, *views])
-        else:
-            kernel(False)(into, *views)
+        parallel = big and numba_cpu.parallel(size, PARALLEL_MIN_SIZE)
+        kernel = compiled.get(parallel)
+        if kernel is None:
+            kernel = compiled[parallel] = _kernel(ew, ctx, probes, ndim, parallel)
+        views = _views([host_view(a) for a in values], slots, flat, shape)
+        into = target.reshape(-1) if flat else target
+        if parallel:
+            numba_cpu.run(kernel, [into, *views])
+        else:  # most kept calls are small: no list, no lock
+            kernel(into, *views)
         return from_host(target)
 
     return call
