@@ -159,19 +159,50 @@ def test_new_kernels_on_a_side_stream_without_device_sync():
             "cdist": xpkern.cdist(x, x[:100]),
             "assign": xpkern.kmeans(x, 4, init=x[:4], max_iter=1)[1],
         }
+        with xpkern.config(impl="numba-cuda"):  # torch's own cdist comes first
+            got["cdist kernel"] = xpkern.cdist(x, x[:100])
         want = {
             "softmax": torch.softmax(x, -1),
             "logsumexp": torch.logsumexp(x, -1),
             "cdist": torch.cdist(x, x[:100], compute_mode="donot_use_mm_for_euclid_dist"),
         }
+        want["cdist kernel"] = want["cdist"]
     side.synchronize()
     for name, w in want.items():
         torch.testing.assert_close(got[name], w, rtol=1e-4, atol=1e-4, msg=name)
     assert got["assign"].shape == (512,)
     with xpkern.config(impl="fused"):
-        for name in ("log_softmax", "cdist"):  # torch's own softmax comes first
-            args = (x, x) if name == "cdist" else (x,)
-            assert xpkern.explain(getattr(xpkern, name), *args).impl == "numba-cuda"
+        # torch's own softmax and cdist come first
+        assert xpkern.explain(xpkern.log_softmax, x).impl == "numba-cuda"
+        assert xpkern.explain(xpkern.cdist, x, x).impl == "torch"
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cityblock"])
+def test_torch_cdist_takes_exact_differences_and_keeps_grad(metric):
+    x = torch.randn(300, 16, device="cuda", dtype=torch.float64)
+    x[1] = x[0]  # a coincident pair: distance exactly 0, and a zero gradient there
+    x.requires_grad_(True)
+    assert xpkern.explain(xpkern.cdist, x, x, metric=metric).impl == "torch"
+    got = xpkern.cdist(x, x, metric=metric)
+    with xpkern.config(impl="generic"):
+        want = xpkern.cdist(x, x, metric=metric)
+    torch.testing.assert_close(got, want, rtol=1e-13, atol=0)
+    assert bool((got.diagonal() == 0).all()) and float(got[0, 1]) == 0.0
+    (g_got,) = torch.autograd.grad(got.sum(), x)
+    (g_want,) = torch.autograd.grad(want.sum(), x)
+    torch.testing.assert_close(g_got, g_want)
+    assert bool(torch.isfinite(g_got).all())
+
+
+def test_torch_cdist_leaves_chebyshev_nan_and_large_inputs_to_the_kernels():
+    x = torch.randn(64, 8, device="cuda")
+    x[3, 2] = float("nan")
+    found = xpkern.explain(xpkern.cdist, x, x, metric="chebyshev")
+    assert found.impl != "torch" and "chebyshev" in str(found)
+    got = xpkern.cdist(x, x, metric="chebyshev")
+    assert bool(torch.isnan(got[3]).all()) and bool(torch.isnan(got[:, 3]).all())
+    big = torch.randn(4096, 4096, device="cuda")
+    assert xpkern.explain(xpkern.cdist, big, big).impl == "numba-cuda"
 
 
 @pytest.mark.parametrize("library", ["torch", "cupy"])

@@ -94,6 +94,19 @@ def test_gram_is_exactly_symmetric_for_every_impl(backend, dtype, shape):
         np.testing.assert_array_equal(g, np.swapaxes(g, -1, -2), err_msg=impl)
 
 
+def test_generic_gram_mirrors_every_size_it_meets_again(backend):
+    # The generic path keeps its lower-triangle masks per size on eager libraries: a size met
+    # again, between others, still gets its own mask.
+    rng = np.random.default_rng(2)
+    with xpkern.config(impl="generic"):
+        for n in (5, 9, 5, 1, 9, 300, 5):
+            x_np = rng.standard_normal((n, 4))
+            g = backend.to_numpy(xpkern.matmul(backend.asarray(x_np)))
+            assert g.shape == (n, n)
+            np.testing.assert_array_equal(g, g.T)
+            np.testing.assert_allclose(g, x_np @ x_np.T, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize(
     ("shape", "expected"),
     [((0, 3), (0, 0)), ((3, 0), (3, 3)), ((2, 0, 4), (2, 0, 0)), ((1, 1), (1, 1))],

@@ -133,6 +133,11 @@ class Backend:
         products to a lower precision by default is asked not to)."""
         return xp.matmul(a, b)
 
+    def settle(self, x: Any) -> bool:
+        """Wait until the device has written ``x``, so that work on any stream may read it;
+        False where no wait may be made now (a stream being captured into a graph)."""
+        return True
+
     def device_index(self, x: Any) -> int:
         """The CUDA device ordinal of ``x``."""
         raise TypeError(f"{self.name} arrays do not live on a CUDA device")

@@ -44,6 +44,16 @@ class CuPy(Backend):
         with cupy.cuda.Device(like.device.id):
             return cupy.empty(shape, dtype=dtype)
 
+    def settle(self, x: Any) -> bool:
+        import cupy
+
+        with cupy.cuda.Device(x.device.id):
+            stream = cupy.cuda.get_current_stream()
+            if stream.is_capturing():
+                return False
+            stream.synchronize()
+        return True
+
     def device_index(self, x: Any) -> int:
         return int(x.device.id)
 

@@ -58,6 +58,16 @@ class Torch(Backend):
 
         return torch.empty(shape, dtype=dtype, device=like.device)
 
+    def settle(self, x: Any) -> bool:
+        if x.device.type != "cuda":
+            return True
+        import torch
+
+        if torch.cuda.is_current_stream_capturing():
+            return False
+        torch.cuda.current_stream(x.device).synchronize()
+        return True
+
     def device_index(self, x: Any) -> int:
         return int(x.device.index or 0)
 

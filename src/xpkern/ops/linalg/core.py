@@ -56,13 +56,35 @@ def _matmul_generic(ctx: Context, x1: Any, x2: Any) -> Any:
     return ctx.backend.matmul(xp, x1, x2)
 
 
-def _mirror_lower(xp: Any, g: Any) -> Any:
+# Masks of the lower triangle kept by (library, device, n) for the eager libraries: on a GPU,
+# building one takes two launches, each as long as a small matrix's product. A kept mask is
+# settled first (any stream may read it later). Lazy or traced arrays (Dask, JAX under jit)
+# build theirs each call: a kept one would outlive its graph.
+_MASKS: dict[tuple[str, str, int], Any] = {}
+_MASK_LIBRARIES = ("numpy", "torch", "cupy")
+_MASK_MAX_N = 2048
+_MASKS_KEPT = 16
+
+
+def _lower_mask(ctx: Context, device: Any, n: int) -> Any:
+    key = (ctx.backend.name, repr(device), n)
+    mask = _MASKS.get(key)
+    if mask is None:
+        idx = ctx.xp.arange(n, device=device)
+        mask = idx[:, None] >= idx[None, :]
+        keep = ctx.backend.name in _MASK_LIBRARIES and n <= _MASK_MAX_N
+        if keep and ctx.backend.settle(mask):
+            for old in list(_MASKS)[: max(0, len(_MASKS) - _MASKS_KEPT + 1)]:
+                _MASKS.pop(old, None)
+            _MASKS[key] = mask
+    return mask
+
+
+def _mirror_lower(ctx: Context, g: Any) -> Any:
     # Rounding can make (i, j) and (j, i) of a general product differ; the lower triangle is
     # taken as the answer so that the result is exactly symmetric.
-    n = g.shape[-1]
-    idx = xp.arange(n, device=array_device(g))
-    lower = idx[:, None] >= idx[None, :]
-    return xp.where(lower, g, xp.matrix_transpose(g))
+    lower = _lower_mask(ctx, array_device(g), g.shape[-1])
+    return ctx.xp.where(lower, g, ctx.xp.matrix_transpose(g))
 
 
 def _gram_generic(ctx: Context, x: Any) -> Any:
@@ -72,7 +94,7 @@ def _gram_generic(ctx: Context, x: Any) -> Any:
     g = ctx.backend.matmul(xp, x, xp.matrix_transpose(x))
     if xp.isdtype(x.dtype, "integral"):
         return g
-    return _mirror_lower(xp, g)
+    return _mirror_lower(ctx, g)
 
 
 def torch_cuda_integers(ctx: Context, *arrays: Any) -> bool:
