@@ -263,3 +263,14 @@ def test_mean_var_row_kernels_keep_the_generic_edges(dtype):
                 assert g.dtype == w.dtype
                 np.testing.assert_array_equal(np.isnan(g), np.isnan(w), err_msg=impl)
                 np.testing.assert_allclose(g, w, rtol=1e-6, err_msg=impl)
+
+
+def test_torch_cdist_is_only_for_cuda_tensors():
+    torch = pytest.importorskip("torch")
+    x = torch.ones((4, 3), dtype=torch.float64)
+    found = xpkern.explain(xpkern.cdist, x, x)
+    assert "torch" not in found.supported() and found.impl != "torch"
+    assert "needs CUDA torch tensors" in str(found)
+    with pytest.raises(ValueError, match="cannot run here: needs CUDA torch tensors"):
+        with xpkern.config(impl="torch"):
+            xpkern.cdist(x, x)

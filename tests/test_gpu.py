@@ -179,7 +179,7 @@ def test_new_kernels_on_a_side_stream_without_device_sync():
 
 @pytest.mark.parametrize("metric", ["euclidean", "cityblock"])
 def test_torch_cdist_takes_exact_differences_and_keeps_grad(metric):
-    x = torch.randn(300, 16, device="cuda", dtype=torch.float64)
+    x = torch.randn(20, 16, device="cuda", dtype=torch.float64)
     x[1] = x[0]  # a coincident pair: distance exactly 0, and a zero gradient there
     x.requires_grad_(True)
     assert xpkern.explain(xpkern.cdist, x, x, metric=metric).impl == "torch"
