@@ -49,8 +49,11 @@ class CuPy(Backend):
 
         with cupy.cuda.Device(x.device.id):
             stream = cupy.cuda.get_current_stream()
-            if stream.is_capturing():
-                return False
+            try:
+                if stream.is_capturing():
+                    return False
+            except cupy.cuda.runtime.CUDARuntimeError:
+                return False  # the null stream while another stream captures
             stream.synchronize()
         return True
 
