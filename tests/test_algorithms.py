@@ -138,10 +138,10 @@ def test_cdist_float32_nearby_points_and_exact_diagonal(backend, metric):
     rng = np.random.default_rng(0)
     x = (1000.0 + rng.standard_normal((64, 8)) * 1e-3).astype(np.float32)
     want = distance.cdist(x.astype(np.float64), x.astype(np.float64), metric)
-    for impl in xpkern.explain(xpkern.cdist, backend.asarray(x), backend.asarray(x)).supported():
+    a = backend.asarray(x)
+    for impl in xpkern.explain(xpkern.cdist, a, a, metric=metric).supported():
         with xpkern.config(impl=impl):
-            got = backend.to_numpy(xpkern.cdist(backend.asarray(x), backend.asarray(x),
-                                                metric=metric))  # fmt: skip
+            got = backend.to_numpy(xpkern.cdist(a, a, metric=metric))
         assert got.dtype == np.float32
         np.testing.assert_array_equal(np.diag(got), 0.0, err_msg=impl)
         if metric != "cosine":  # the cosine of nearby far-from-zero points is all rounding
