@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._dispatch import Bound, Op, public
-from ...backends import Context, array_device, resolve
+from ...backends import Context, resolve
 
 __all__ = ["gram", "matmul", "product", "real_float", "torch_cuda_integers"]
 
@@ -66,11 +66,12 @@ _MASK_MAX_N = 2048
 _MASKS_KEPT = 16
 
 
-def _lower_mask(ctx: Context, device: Any, n: int) -> Any:
-    key = (ctx.backend.name, repr(device), n)
+def _lower_mask(ctx: Context, n: int) -> Any:
+    # The product is on the inputs' device: ctx.device is the mask's too.
+    key = (ctx.backend.name, repr(ctx.device), n)
     mask = _MASKS.get(key)
     if mask is None:
-        idx = ctx.xp.arange(n, device=device)
+        idx = ctx.xp.arange(n, device=ctx.device)
         mask = idx[:, None] >= idx[None, :]
         keep = ctx.backend.name in _MASK_LIBRARIES and n <= _MASK_MAX_N
         if keep and ctx.backend.settle(mask):
@@ -83,7 +84,7 @@ def _lower_mask(ctx: Context, device: Any, n: int) -> Any:
 def _mirror_lower(ctx: Context, g: Any) -> Any:
     # Rounding can make (i, j) and (j, i) of a general product differ; the lower triangle is
     # taken as the answer so that the result is exactly symmetric.
-    lower = _lower_mask(ctx, array_device(g), g.shape[-1])
+    lower = _lower_mask(ctx, g.shape[-1])
     return ctx.xp.where(lower, g, ctx.xp.matrix_transpose(g))
 
 
