@@ -292,3 +292,60 @@ def test_torch_cuda_without_cupy(monkeypatch):
     rows = torch.randn(256, 8192, device="cuda")
     assert xpkern.explain(xpkern.log_softmax, rows, axis=-1).impl == "numba-cuda"
     torch.testing.assert_close(xpkern.log_softmax(rows, axis=-1), torch.log_softmax(rows, -1))
+
+
+ROW_CALLS = {
+    "softmax": (xpkern.softmax, {"axis": -1}),
+    "log_softmax": (xpkern.log_softmax, {"axis": -1}),
+    "logsumexp": (xpkern.logsumexp, {"axis": -1}),
+    "logsumexp keepdims": (xpkern.logsumexp, {"axis": -1, "keepdims": True}),
+    "mean_var": (xpkern.mean_var, {"axis": -1, "correction": 1}),
+    "mean_var keepdims": (xpkern.mean_var, {"axis": -1, "keepdims": True}),
+}
+
+
+def _same(got, want, library):
+    if isinstance(want, tuple):
+        return all(_same(g, w, library) for g, w in zip(got, want, strict=True))
+    assert type(got) is type(want) and got.shape == want.shape
+    if library == "cupy":
+        got, want = torch.as_tensor(got, device="cuda"), torch.as_tensor(want, device="cuda")
+    return bool(torch.equal(got, want))
+
+
+# One row in registers; rows of one element; rows in registers of a warp, of a block; rows in
+# shared memory, in global memory.
+ROW_SHAPES = [(1000,), (7, 1), (64, 300), (3, 4, 5000), (16, 3000), (4, 20000)]
+
+
+@pytest.mark.parametrize("shape", ROW_SHAPES)
+@pytest.mark.parametrize("library", ["torch", "cupy"])
+def test_kept_row_calls_launch_prepared_on_the_callers_stream(library, shape, monkeypatch):
+    # A repeated call keeps its kernel launch prepared (engines/cuda/prepared.py): it must give
+    # the full path's answer, on the caller's (non-default) stream, after its queued writes.
+    cupy = _cupy()
+    from xpkern.engines.cuda import prepared
+    from xpkern.engines.cuda.streams import ExternalStream
+
+    launches = []
+    launch = prepared.PreparedLaunch.__call__
+    monkeypatch.setattr(prepared.PreparedLaunch, "__call__",
+                        lambda self, *a: launches.append(1) or launch(self, *a))  # fmt: skip
+    side = torch.cuda.Stream()
+    got, want = {}, {}
+    with torch.cuda.stream(side), cupy.cuda.Stream.from_external(ExternalStream(side.cuda_stream)):
+        x = torch.randn(shape, device="cuda")
+        a = x if library == "torch" else cupy.asarray(x)
+        kernels = [name for name, (f, kw) in ROW_CALLS.items()
+                   if xpkern.explain(f, a, **kw).impl == "numba-cuda"]  # fmt: skip
+        for name in kernels:  # torch's own softmax and mean_var come first for tensors
+            f, kw = ROW_CALLS[name]
+            for step in ("first", "kept"):
+                a += 0.5  # queued on the side stream: the launches must come after it
+                with xpkern.config(impl="numba-cuda"):  # the full path
+                    want[name, step] = f(a, **kw)
+                got[name, step] = f(a, **kw)
+    side.synchronize()
+    assert kernels and len(launches) == 2 * len(kernels)
+    for key, w in want.items():
+        assert _same(got[key], w, library), key

@@ -76,3 +76,36 @@ def test_launch_bounds_apply_to_compiled_ptx():
     label, kernel, types_, raw = next(iter(_cases()))
     bounded = with_launch_bounds(_compile((label, kernel, types_, raw)), 256, 5)
     assert ".maxntid 256, 1, 1\n.minnctapersm 5" in bounded
+
+
+def _stand_in(numba_type):
+    """An argument of ``numba_type``: a CUDA-array stand-in (shape, dtype, strides, data
+    pointer) for an array type, a NumPy scalar for a scalar type."""
+    from types import SimpleNamespace
+
+    ndim = getattr(numba_type, "ndim", None)
+    if ndim is None:
+        return np.dtype(str(numba_type)).type(0)
+    dtype = np.dtype(str(numba_type.dtype))
+    shape = (2,) * ndim
+    return SimpleNamespace(shape=shape, dtype=dtype, itemsize=dtype.itemsize,
+                           strides=np.empty(shape, dtype).strides,
+                           data=SimpleNamespace(ptr=0))  # fmt: skip
+
+
+@pytest.mark.parametrize("family", ["special", "stats"])
+def test_prepared_launches_fill_every_kernel_parameter(family):
+    # A kept call launches its kernel with arguments laid out once (engines/cuda/prepared.py);
+    # the kernel must take exactly as many parameters as that layout has slots.
+    import re
+
+    from xpkern.engines.cuda.prepared import argument_layout
+
+    module = importlib.import_module(f"xpkern.ops.{family}.cuda")
+    for case in list(module.ptx_cases())[:4]:
+        label, _, types_, raw = case
+        found = argument_layout([_stand_in(t) for t in types_], raw)
+        assert found is not None, label
+        entry = re.search(r"\.entry\s+[\w$]+\s*\(([^)]*)\)", _compile(case))
+        assert entry is not None, label
+        assert entry.group(1).count(".param") == len(found[0]), label

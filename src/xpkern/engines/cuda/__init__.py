@@ -5,6 +5,7 @@
 * :mod:`.state`: whether the engine runs here, and why not;
 * :mod:`.device`, :mod:`.streams`: the current device and the caller's stream;
 * :mod:`.launch`: compiling and launching kernels given as source text, launch bounds, grids;
+* :mod:`.prepared`: launches prepared once per argument signature, through the driver;
 * :mod:`.lean`: the call generated per argument signature for grid-stride kernels;
 * :mod:`.blas`: cuBLAS syrk and gemmEx.
 
@@ -24,6 +25,7 @@ from .launch import (
     with_launch_bounds,
 )
 from .lean import FlatCall, signature
+from .prepared import PreparedLaunch, allocator
 from .state import kernel_supports, problem, simulated, status, warn_once
 
 SHARED_BYTES = 48 * 1024  # the shared memory a block may take without opting in
@@ -34,6 +36,8 @@ __all__ = [
     "FlatCall",
     "Kernel",
     "Launcher",
+    "PreparedLaunch",
+    "allocator",
     "cached_kernel",
     "empty",
     "first_array",

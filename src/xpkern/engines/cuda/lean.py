@@ -11,20 +11,15 @@ call around the launch counts.
 
 from __future__ import annotations
 
-import ctypes
 import struct
-import threading
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from ...backends import Context
-from .launch import THREADS, Launcher, is_array, max_flat_blocks, scalar_arg
+from .launch import THREADS, Launcher, is_array, max_flat_blocks
+from .prepared import ArgBlock, driver_launch, struct_code
 
 __all__ = ["FlatCall", "lean_source", "signature"]
-
-_STRUCT_CODES = {"f": {2: "e", 4: "f", 8: "d"}, "i": {1: "b", 2: "h", 4: "i", 8: "q"},
-                 "u": {1: "B", 2: "H", 4: "I", 8: "Q"}, "b": {1: "?"}}  # fmt: skip
 
 
 def signature(args: Any) -> tuple[Any, ...]:
@@ -32,52 +27,19 @@ def signature(args: Any) -> tuple[Any, ...]:
     return tuple((type(a), a.dtype, str(a.device)) if is_array(a) else type(a) for a in args)
 
 
-@cache
-def _driver_launch() -> Callable[..., Any] | None:
-    try:
-        from cupy.cuda import driver
-    except ImportError:
+def _block_for(fn: Any, args: Any) -> ArgBlock | None:
+    """The argument block for a kernel (out, the arguments, n), or None where this CuPy has
+    no driver launch or an argument type has no C layout."""
+    launch = driver_launch()
+    if launch is None or not hasattr(fn, "ptr"):
         return None
-    return getattr(driver, "launchKernel", None)
-
-
-class _ArgBlock:
-    """A kernel's launch arguments laid out once in C memory, for launching through the CUDA
-    driver: a call packs the new values in place (one ``struct.pack_into``) instead of
-    building them anew. Each argument has an 8-byte slot; the driver reads each through its
-    own pointer. The driver copies the arguments at launch, so the block is free again on
-    return; the lock keeps two threads from filling it at once."""
-
-    def __init__(self, fn: Any, codes: list[str], launch: Callable[..., Any]) -> None:
-        self.fn = int(fn.ptr)
-        self.format = struct.Struct("=" + "".join(c + "x" * (8 - struct.calcsize("=" + c))
-                                                  for c in codes))  # fmt: skip
-        self.buffer = ctypes.create_string_buffer(8 * len(codes))
-        base = ctypes.addressof(self.buffer)
-        pointers = (ctypes.c_void_p * len(codes))(*(base + 8 * i for i in range(len(codes))))
-        self.pointers = pointers  # kept alive: the driver reads the arguments through it
-        self.address = ctypes.addressof(pointers)
-        self.driver_launch = launch
-        self.lock = threading.Lock()
-
-    @classmethod
-    def for_kernel(cls, fn: Any, args: Any) -> _ArgBlock | None:
-        """The block for a kernel (out, the arguments, n), or None where this CuPy has no
-        driver launch or an argument type has no C layout."""
-        launch = _driver_launch()
-        if launch is None or not hasattr(fn, "ptr"):
+    codes = ["Q"]
+    for a in args:
+        code = "Q" if is_array(a) else struct_code(a)
+        if code is None:
             return None
-        codes = ["Q"]
-        for a in args:
-            if is_array(a):
-                codes.append("Q")
-                continue
-            scalar = scalar_arg(a)
-            code = _STRUCT_CODES.get(scalar.dtype.kind, {}).get(scalar.dtype.itemsize)
-            if code is None:
-                return None
-            codes.append(code)
-        return cls(fn, [*codes, "q"], launch)
+        codes.append(code)
+    return ArgBlock(fn, [*codes, "q"], launch)
 
 
 class FlatCall:
@@ -87,7 +49,7 @@ class FlatCall:
     def __init__(self, ctx: Context, launcher: Launcher, dtype: Any, args: Any) -> None:
         self.call: Callable[[Any], Any] | None = None
         # Kept with the call: the driver reads the arguments through the block's pointers.
-        self.block = _ArgBlock.for_kernel(launcher.cupy_fn, args)
+        self.block = _block_for(launcher.cupy_fn, args)
         if self.block is not None:
             self.call = _lean_call(ctx, self.block, dtype, args)
 
@@ -147,7 +109,7 @@ def call(args):
 """
 
 
-def _lean_call(ctx: Context, block: _ArgBlock, dtype: Any, args: Any) -> Callable[[Any], Any]:
+def _lean_call(ctx: Context, block: ArgBlock, dtype: Any, args: Any) -> Callable[[Any], Any]:
     import cupy
 
     arrays = [i for i, a in enumerate(args) if is_array(a)]

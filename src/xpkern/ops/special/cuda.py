@@ -4,7 +4,7 @@ or block and kept on chip (registers or shared memory), written once."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..._checks import dtype_name, not_contiguous
@@ -85,14 +85,10 @@ def _rows_supports(ctx: Context, x: Any, axes: tuple[int, ...], *rest: Any) -> s
     return None
 
 
-def rows_run(ctx: Context, x: Any, name: str, layout: str | None = None,
-              threads: int | None = None) -> Any:  # fmt: skip
-    """``name`` along the last axis of ``x``; ``layout`` and ``threads`` override the rule."""
-    n = int(x.shape[-1])
-    rows = x.reshape(-1, n)
-    width = 1 if name == "logsumexp" else n
-    out = engine.empty(ctx, (int(rows.shape[0]), width), x.dtype, x)
-    dtype = dtype_name(x.dtype)
+def _plan(n: int, count: int, dtype: str, layout: str | None = None,
+          threads: int | None = None) -> tuple[str, int, int, int, int, int]:  # fmt: skip
+    """(layout, threads a row, registers a thread, shared bytes, block, grid) for ``count``
+    rows of ``n``; ``layout`` and ``threads`` override the rule."""
     chosen, default_threads = rows_layout(n, dtype)
     layout = layout or chosen
     threads = threads or (default_threads if layout == chosen else THREADS)
@@ -102,10 +98,57 @@ def rows_run(ctx: Context, x: Any, name: str, layout: str | None = None,
     shared = n * (4 if dtype == "float32" else 8) if layout == "shared" else 0
     block = max(threads, THREADS) if layout == "registers" else threads
     per_block = block // threads  # rows a block takes at once
-    grid = min(-(-int(rows.shape[0]) // per_block), 2**20)
+    grid = min(-(-count // per_block), 2**20)
+    return layout, threads, k, shared, block, grid
+
+
+def rows_run(ctx: Context, x: Any, name: str, layout: str | None = None,
+              threads: int | None = None) -> Any:  # fmt: skip
+    """``name`` along the last axis of ``x``; ``layout`` and ``threads`` override the rule."""
+    n = int(x.shape[-1])
+    rows = x.reshape(-1, n)
+    width = 1 if name == "logsumexp" else n
+    out = engine.empty(ctx, (int(rows.shape[0]), width), x.dtype, x)
+    dtype = dtype_name(x.dtype)
+    layout, threads, k, shared, block, grid = _plan(n, int(rows.shape[0]), dtype, layout, threads)
     kernel = rows_kernel(name, dtype, layout, threads, k)
     kernel(ctx, (grid,), (block,), [rows, out], shared=shared)
     return out.reshape(tuple(x.shape[:-1]) + ((n,) if name != "logsumexp" else ()))
+
+
+def _bind(name: str, ctx: Context, x: Any, keepdims: bool = False) -> Callable[[Any], Any]:
+    """The row kernel's call for arrays like ``x`` (a kept call: same shape, dtype, layout
+    and device), its launch prepared once: a call allocates the output and launches."""
+
+    def full(a: Any) -> Any:
+        out = rows_run(ctx, a, name)
+        return out[..., None] if keepdims else out
+
+    n = int(x.shape[-1])
+    rows = x.reshape(-1, n)
+    count = int(rows.shape[0])
+    width = 1 if name == "logsumexp" else n
+    # The output in the caller's shape, handed to the kernel as the (rows, width) array it
+    # is in memory: both are C-contiguous.
+    shape = tuple(x.shape[:-1]) + ((1,) if keepdims else ())
+    if name != "logsumexp":
+        shape = tuple(x.shape)
+    out = engine.empty(ctx, (count, width), x.dtype, x)
+    dtype = dtype_name(x.dtype)
+    layout, threads, k, shared, block, grid = _plan(n, count, dtype)
+    kernel = rows_kernel(name, dtype, layout, threads, k)
+    args = [rows, out]
+    launch = engine.PreparedLaunch.build(ctx, kernel.launcher(ctx, args), (grid,), (block,),
+                                         args, shared)  # fmt: skip
+    if launch is None:
+        return full
+    new = engine.allocator(ctx, shape, x.dtype, x)
+
+    def call(a: Any) -> Any:
+        out = new()
+        return out if launch(a, out) else full(a)
+
+    return call
 
 
 _CUDA_REASON = "each row read once by one CUDA warp or block and kept on chip: no temporaries"
@@ -161,3 +204,10 @@ def ptx_cases() -> Iterator[tuple[str, Any, list[Any], bool]]:
                     types_,
                     False,
                 )
+
+
+_logsumexp_cuda.bind = lambda ctx, x, axes, keepdims, b: _bind(  # type: ignore[attr-defined]
+    "logsumexp", ctx, x, keepdims)  # fmt: skip
+_softmax_cuda.bind = lambda ctx, x, axes: _bind("softmax", ctx, x)  # type: ignore[attr-defined]
+_log_softmax_cuda.bind = lambda ctx, x, axes: _bind(  # type: ignore[attr-defined]
+    "log_softmax", ctx, x)  # fmt: skip

@@ -11,7 +11,7 @@ of +-inf or NaN, a NaN variance.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..._checks import dtype_name, not_contiguous
@@ -109,21 +109,52 @@ def mean_var_kernel(dtype: str) -> Any:
     return engine.cached_kernel(key, "cuda_mean_var", lambda: _SOURCE.replace("{T}", str(THREADS)))
 
 
-def rows_mean_var(ctx: Context, x: Any, correction: float) -> tuple[Any, Any]:
-    """(mean, var) along the last axis of a C-contiguous CUDA array, each of shape
-    ``x.shape[:-1]``."""
+def _arguments(ctx: Context, x: Any, correction: float) -> tuple[Any, list[Any], int]:
+    """(the kernel, its arguments with a new output, its grid) for ``x``."""
     import numpy as np
 
     n = int(x.shape[-1])
     rows = x.reshape(-1, n)
     count = int(rows.shape[0])
     out = engine.empty(ctx, (2, count), x.dtype, x)
-    grid = min(count, 2**20)
     largest = float(np.finfo(dtype_name(x.dtype)).max)
-    mean_var_kernel(dtype_name(x.dtype))(ctx, (grid,), (THREADS,),
-                                         [rows, float(correction), largest, out])  # fmt: skip
-    shape = tuple(x.shape[:-1])
+    kernel = mean_var_kernel(dtype_name(x.dtype))
+    return kernel, [rows, float(correction), largest, out], min(count, 2**20)
+
+
+def _split(out: Any, shape: tuple[int, ...], keepdims: bool) -> tuple[Any, Any]:
+    if keepdims:
+        shape = (*shape, 1)
     return out[0].reshape(shape), out[1].reshape(shape)
+
+
+def rows_mean_var(ctx: Context, x: Any, correction: float) -> tuple[Any, Any]:
+    """(mean, var) along the last axis of a C-contiguous CUDA array, each of shape
+    ``x.shape[:-1]``."""
+    kernel, args, grid = _arguments(ctx, x, correction)
+    kernel(ctx, (grid,), (THREADS,), args)
+    return _split(args[-1], tuple(x.shape[:-1]), False)
+
+
+def _bind(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
+          keepdims: bool) -> Callable[[Any], tuple[Any, Any]]:  # fmt: skip
+    """The kernel's call for arrays like ``x`` (a kept call: same shape, dtype, layout and
+    device), its launch prepared once: a call allocates the output and launches."""
+    shape = tuple(x.shape[:-1])
+    kernel, args, grid = _arguments(ctx, x, correction)
+    launch = engine.PreparedLaunch.build(ctx, kernel.launcher(ctx, args), (grid,), (THREADS,),
+                                         args)  # fmt: skip
+    if launch is None:
+        return lambda a: _mean_var_cuda(ctx, a, axes, correction, keepdims)
+    new = engine.allocator(ctx, tuple(args[-1].shape), x.dtype, x)
+
+    def call(a: Any) -> tuple[Any, Any]:
+        out = new()
+        if launch(a, out):
+            return _split(out, shape, keepdims)
+        return _mean_var_cuda(ctx, a, axes, correction, keepdims)
+
+    return call
 
 
 def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
@@ -155,6 +186,9 @@ def _mean_var_cuda(ctx: Context, x: Any, axes: tuple[int, ...], correction: floa
     if keepdims:
         mean, var = mean[..., None], var[..., None]
     return mean, var
+
+
+_mean_var_cuda.bind = _bind  # type: ignore[attr-defined]
 
 
 def ptx_cases() -> Iterator[tuple[str, Any, list[Any], bool]]:
