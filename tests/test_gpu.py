@@ -49,6 +49,19 @@ def test_cupy_input_gives_cupy_output():
     np.testing.assert_allclose(cupy.asnumpy(g), cupy.asnumpy(x @ x.T), rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.parametrize("n", [1, 7, 79, 1024])
+def test_small_cupy_grams_take_syrk_and_small_tensors_the_generic_path(n):
+    cupy = _cupy()
+    x = cupy.random.standard_normal((n, 16), dtype=cupy.float32)
+    assert xpkern.explain(xpkern.matmul, x).impl == "cublas-syrk"
+    g = xpkern.matmul(x)
+    assert isinstance(g, cupy.ndarray) and bool((g == g.T).all())
+    wide = cupy.asnumpy(x).astype(np.float64)
+    np.testing.assert_allclose(cupy.asnumpy(g), wide @ wide.T, rtol=1e-4, atol=1e-4)
+    t = torch.as_tensor(x, device="cuda")
+    assert xpkern.explain(xpkern.matmul, t).impl == "generic"
+
+
 def test_grad_input_on_gpu_takes_generic_path():
     x = torch.randn(512, 512, device="cuda", requires_grad=True)
     assert xpkern.explain(xpkern.matmul, x).impl == "generic"

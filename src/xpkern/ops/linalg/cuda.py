@@ -58,10 +58,19 @@ def _gram_torch_cuda_int(ctx: Context, x: Any) -> Any:
 # mirroring kernel beats gemm from 2048x2048 on (1.4-1.7x) up to 1.9x at 8192x8192 float32
 # (11.3 ms vs 21.5 ms). Below that both are launch-bound and syrk's second kernel loses
 # (1024x1024: 0.23-0.8x), and tall inputs lose too (16384x256: 0.9x; 8192x64: 0.4x).
+# Launch-bound CuPy arrays are the exception: there the generic path's product, transposes
+# and masked select cost more host time than CuPy's own syrk call and its mirroring kernel,
+# at every size of two H200 sweeps (n x 16 float32, n = 7 to 1024, one synchronised call:
+# 79-133 us against the generic 94-144 in overhead-auto-mask-nvidia-h200.md, 93-129 against
+# 167-249 in overhead-auto-nvidia-h200.md); torch tensors lose there (120-196 against
+# 53-101: the conversions to CuPy arrays and back).
+_CUPY_SMALL_N = 1024
 
 
 def _cublas_wins(ctx: Context, x: Any) -> str | None:
     n, k = x.shape
+    if ctx.backend.name == "cupy" and n <= _CUPY_SMALL_N:
+        return None
     if n < 2048 or 4 * k < n:
         return f"gemm is faster for {n}x{k} (syrk wins from 2048x2048, k >= n/4)"
     return None
