@@ -216,6 +216,10 @@ def test_torch_cdist_leaves_chebyshev_nan_and_large_inputs_to_the_kernels():
     assert bool(torch.isnan(got[3]).all()) and bool(torch.isnan(got[:, 3]).all())
     big = torch.randn(4096, 4096, device="cuda")
     assert xpkern.explain(xpkern.cdist, big, big).impl == "numba-cuda"
+    measured = torch.randn(79, 16, device="cuda")  # 99856 pair-features: torch's own
+    assert xpkern.explain(xpkern.cdist, measured, measured).impl == "torch"
+    mid = torch.randn(256, 16, device="cuda")  # 2^20: the composed path
+    assert xpkern.explain(xpkern.cdist, mid, mid).impl == "generic"
 
 
 @pytest.mark.parametrize("library", ["torch", "cupy"])

@@ -19,11 +19,12 @@ from .core import cdist_op
 
 _P = {"euclidean": 2.0, "cityblock": 1.0}
 
-# Where torch.cdist's own default takes this kernel too (at most 25 rows on each side), it was
-# measured: 7 x 7 x 16 float32 on an H200 in 27.7 us against the generic path's 101.7 and
-# the CUDA kernels' 516 (python -m benchmarks --only auto --gpu). Larger inputs stay with the
-# generic path and the kernels until benchmarks/experiments/cdist_native.py has measured them.
-_MAX_ROWS = 25
+# Torch's direct kernel beat the composed path in two H200 runs at 79 x 79 x 16 float32
+# (99856 pair-features: 58 us against 127 in cdist-native-nvidia-h200.md, 44 against 93 in
+# overhead-auto-mask-nvidia-h200.md) and lost at 256 x 256 x 16 (2^20: 140 against 125, 128
+# against 112); at 7 x 7 x 16 it took 46 us against 120 and the CUDA kernels' 376
+# (benchmarks/experiments/cdist_native.py, one synchronised call each).
+_MAX_WORK = 2**17
 
 
 def _supports(ctx: Context, x: Any, y: Any, metric: str) -> str | None:
@@ -39,9 +40,10 @@ def _supports(ctx: Context, x: Any, y: Any, metric: str) -> str | None:
 
 
 def _wins(ctx: Context, x: Any, y: Any, metric: str) -> str | None:
-    if max(x.shape[0], y.shape[0]) <= _MAX_ROWS:
+    work = x.shape[0] * y.shape[0] * x.shape[1]
+    if work <= _MAX_WORK:
         return None
-    return f"measured faster up to {_MAX_ROWS} rows on each side, got {x.shape[0]} x {y.shape[0]}"
+    return f"measured faster up to {_MAX_WORK} pair-features, got {work}"
 
 
 @cdist_op.register(
