@@ -32,49 +32,13 @@ class Bound:
     def __init__(self) -> None:
         self._calls: dict[tuple[Any, ...], Callable[..., Any]] = {}
 
-    @staticmethod
-    def _array_key(x: Any, backend: Any) -> tuple[Any, ...] | None:
-        sig = backend.signature(x)
-        if sig is None:
-            return None
-        device = None if backend.signature_has_device else backend.device_of(x)
-        return (backend.name, device, sig)
-
-    @classmethod
-    def _key(cls, x: Any, extra: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        backend = backend_of(x)
-        first = None if backend is None else cls._array_key(x, backend)
-        if first is None:
-            return None
-        # Typed, so that axis=1.0 is refused where axis=1 was kept; a tuple's items are typed
-        # one by one (call_key), another array by its own signature and device, the common
-        # plain values all at once.
-        types = tuple(map(type, extra))
-        if _PLAIN_TYPES.issuperset(types):
-            return (first, types, extra)
-        other = backend_of(extra[0])
-        if other is not None and _PLAIN_TYPES.issuperset(types[1:]):  # (y, plain values)
-            second = cls._array_key(extra[0], other)
-            return None if second is None else (first, second, types[1:], extra[1:])
-        rest = []
-        for value, kind in zip(extra, types, strict=True):
-            other = None if kind in _PLAIN_TYPES else backend_of(value)
-            if other is not None:
-                part = cls._array_key(value, other)
-            else:
-                part = (kind, value) if kind in _PLAIN_TYPES else call_key((value,), {})
-            if part is None:
-                return None
-            rest.append(part)
-        return (first, tuple(rest))
-
     def get(self, x: Any, *extra: Any) -> Callable[..., Any] | None:
         """The kept call for ``x`` and the other arguments ``extra`` (which may hold another
         array, keyed as ``x`` is), or None."""
         if not auto_dispatch():
             return None
         try:
-            key = self._key(x, extra)
+            key = _key(x, extra)
             return None if key is None else self._calls.get(key)
         except TypeError:  # an unhashable device
             return None
@@ -85,9 +49,45 @@ class Bound:
         if not auto_dispatch():
             return
         with contextlib.suppress(TypeError):
-            key = self._key(x, extra)
+            key = _key(x, extra)
             if key is None:
                 return
             if len(self._calls) >= _CACHE_SIZE:
                 self._calls.clear()
             self._calls[key] = call
+
+
+def _array_key(x: Any, backend: Any) -> tuple[Any, ...] | None:
+    sig = backend.signature(x)
+    if sig is None:
+        return None
+    device = None if backend.signature_has_device else backend.device_of(x)
+    return (backend.name, device, sig)
+
+
+def _key(x: Any, extra: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    backend = backend_of(x)
+    first = None if backend is None else _array_key(x, backend)
+    if first is None:
+        return None
+    # Typed, so that axis=1.0 is refused where axis=1 was kept; a tuple's items are typed
+    # one by one (call_key), another array by its own signature and device, the common
+    # plain values all at once.
+    types = tuple(map(type, extra))
+    if _PLAIN_TYPES.issuperset(types):
+        return (first, types, extra)
+    other = backend_of(extra[0])
+    if other is not None and _PLAIN_TYPES.issuperset(types[1:]):  # (y, plain values)
+        second = _array_key(extra[0], other)
+        return None if second is None else (first, second, types[1:], extra[1:])
+    rest = []
+    for value, kind in zip(extra, types, strict=True):
+        other = None if kind in _PLAIN_TYPES else backend_of(value)
+        if other is not None:
+            part = _array_key(value, other)
+        else:
+            part = (kind, value) if kind in _PLAIN_TYPES else call_key((value,), {})
+        if part is None:
+            return None
+        rest.append(part)
+    return (first, tuple(rest))

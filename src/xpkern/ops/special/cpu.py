@@ -72,7 +72,8 @@ def _bind(name: str, ctx: Context, x: Any, axes: tuple[int, ...],
     shape = reduced_shape(tuple(x.shape), axes, keepdims) if name == "logsumexp" else x.shape
     width = 1 if name == "logsumexp" else n
     dtype = np.dtype(dtype_name(x.dtype))
-    code, host_view, from_host = _CODES[name], ctx.host_view, ctx.from_host
+    # The arrays of a kept call are of the context's library: its own host view, no lookup.
+    code, host_view, from_host = _CODES[name], ctx.backend.host_view, ctx.from_host
 
     def call(a: Any) -> Any:
         # Asked on each call: a kept call may later run inside a Dask task (serial there)

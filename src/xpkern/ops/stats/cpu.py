@@ -61,14 +61,19 @@ def _bind(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
     shape = reduced_shape(tuple(x.shape), axes, keepdims)
     dtype = np.dtype(dtype_name(x.dtype))
     largest = float(np.finfo(dtype).max)
-    host_view, from_host, correction = ctx.host_view, ctx.from_host, float(correction)
+    # The arrays of a kept call are of the context's library: its own host view, no lookup.
+    host_view, from_host, correction = ctx.backend.host_view, ctx.from_host, float(correction)
+    serial = _kernel(False)
 
     def call(a: Any) -> tuple[Any, Any]:
         # Asked on each call: a kept call may later run inside a Dask task (serial there)
         parallel = rows > 1 and numba_cpu.parallel(rows * n, _PARALLEL_SIZE)
         out = np.empty((2, rows), dtype=dtype)
-        numba_cpu.run(_kernel(parallel), [host_view(a).reshape(rows, n), correction, largest,
-                                          out], parallel)  # fmt: skip
+        view = host_view(a).reshape(rows, n)
+        if parallel:
+            numba_cpu.run(_kernel(True), [view, correction, largest, out])
+        else:
+            serial(view, correction, largest, out)
         return from_host(out[0].reshape(shape)), from_host(out[1].reshape(shape))
 
     return call
