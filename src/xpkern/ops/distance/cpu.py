@@ -50,7 +50,8 @@ def _bind_cpu(ctx: Context, x: Any, y: Any, code: int, gamma: float) -> Any:
     dtype = ctx.host_view(x).dtype
     # The sums' dtype: the data's for up to _NARROW_MAX features, float64 beyond
     zero = dtype.type(0) if d <= _NARROW_MAX else np.float64(0)
-    host_view, from_host = ctx.host_view, ctx.from_host
+    # Both arrays are of the context's library (resolve refused a mix): its own host view.
+    host_view, from_host = ctx.backend.host_view, ctx.from_host
 
     def call(a: Any, b: Any) -> Any:
         xs, ys = np.ascontiguousarray(host_view(a)), np.ascontiguousarray(host_view(b))
