@@ -133,6 +133,11 @@ class Backend:
         products to a lower precision by default is asked not to)."""
         return xp.matmul(a, b)
 
+    def matrix_transpose(self, xp: Any, x: Any) -> Any:
+        """``x`` with its last two axes swapped (at least two dimensions), as a view where the
+        library makes one."""
+        return xp.matrix_transpose(x)
+
     def settle(self, x: Any) -> bool:
         """Wait until the device has written ``x``, so that work on any stream may read it;
         False where no wait may be made now (a stream being captured into a graph)."""

@@ -85,14 +85,14 @@ def _mirror_lower(ctx: Context, g: Any) -> Any:
     # Rounding can make (i, j) and (j, i) of a general product differ; the lower triangle is
     # taken as the answer so that the result is exactly symmetric.
     lower = _lower_mask(ctx, g.shape[-1])
-    return ctx.xp.where(lower, g, ctx.xp.matrix_transpose(g))
+    return ctx.xp.where(lower, g, ctx.backend.matrix_transpose(ctx.xp, g))
 
 
 def _gram_generic(ctx: Context, x: Any) -> Any:
     xp = ctx.xp
     if x.ndim == 1:
         return ctx.backend.matmul(xp, x, x)
-    g = ctx.backend.matmul(xp, x, xp.matrix_transpose(x))
+    g = ctx.backend.matmul(xp, x, ctx.backend.matrix_transpose(xp, x))
     if xp.isdtype(x.dtype, "integral"):
         return g
     return _mirror_lower(ctx, g)
