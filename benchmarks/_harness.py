@@ -82,14 +82,30 @@ def fastest_batches(
     return best
 
 
+def _simd() -> list[str]:
+    """The wide vector extensions NumPy dispatches to on this CPU: whether NumPy's float64
+    ``exp`` is vectorised (AVX512F) decides some CPU rules, so results record it."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as found
+    except ImportError:  # NumPy 1.x
+        try:
+            from numpy.core._multiarray_umath import __cpu_features__ as found
+        except ImportError:
+            return []
+    wide = ("AVX2", "AVX512F", "AVX512_SKX", "ASIMD", "SVE")
+    return [name for name in wide if found.get(name)]
+
+
 def machine() -> dict[str, Any]:
-    """Where the numbers were taken: host, CPU count, and the GPU's name if there is one."""
+    """Where the numbers were taken: host, CPU count and vector extensions, and the GPU's name
+    if there is one."""
     info: dict[str, Any] = {
         "host": platform.node(),
         "cpu": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "gpu": None,
+        "simd": _simd(),
     }
     try:
         import torch
