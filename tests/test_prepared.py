@@ -27,7 +27,10 @@ class DeviceArray:
 
 def _context(stream):
     backend = SimpleNamespace(
-        name="cupy", stream_getter=lambda device: lambda: stream, device_index=lambda a: 0
+        name="cupy",
+        stream_getter=lambda device: lambda: stream,
+        device_index=lambda a: 0,
+        pointer=lambda a: int(a.data.ptr),
     )
     return SimpleNamespace(backend=backend)
 

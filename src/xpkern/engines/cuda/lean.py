@@ -17,7 +17,7 @@ from typing import Any
 
 from ...backends import Context
 from .launch import THREADS, Launcher, is_array, max_flat_blocks
-from .prepared import ArgBlock, driver_launch, struct_code
+from .prepared import ArgBlock, argument_layout, launch_for
 
 __all__ = ["FlatCall", "lean_source", "signature"]
 
@@ -30,16 +30,11 @@ def signature(args: Any) -> tuple[Any, ...]:
 def _block_for(fn: Any, args: Any) -> ArgBlock | None:
     """The argument block for a kernel (out, the arguments, n), or None where this CuPy has
     no driver launch or an argument type has no C layout."""
-    launch = driver_launch()
-    if launch is None or not hasattr(fn, "ptr"):
+    launch = launch_for(fn)
+    found = None if launch is None else argument_layout(list(args), raw=True)
+    if launch is None or found is None:
         return None
-    codes = ["Q"]
-    for a in args:
-        code = "Q" if is_array(a) else struct_code(a)
-        if code is None:
-            return None
-        codes.append(code)
-    return ArgBlock(fn, [*codes, "q"], launch)
+    return ArgBlock(fn, ["Q", *found[0], "q"], launch)
 
 
 class FlatCall:

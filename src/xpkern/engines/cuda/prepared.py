@@ -17,11 +17,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from ...backends import Context
-from .launch import Launcher, is_array, pack_array, scalar_arg
+from .launch import Launcher, is_array, pack_array, pointer, scalar_arg
 
 __all__ = ["ArgBlock", "PreparedLaunch", "allocator", "argument_layout", "driver_launch",
-           "struct_code"]  # fmt: skip
+           "launch_for", "struct_code"]  # fmt: skip
 
 _STRUCT_CODES = {"f": {2: "e", 4: "f", 8: "d"}, "i": {1: "b", 2: "h", 4: "i", 8: "q"},
                  "u": {1: "B", 2: "H", 4: "I", 8: "Q"}, "b": {1: "?"}}  # fmt: skip
@@ -35,6 +37,13 @@ def driver_launch() -> Callable[..., Any] | None:
     except ImportError:
         return None
     return getattr(driver, "launchKernel", None)
+
+
+def launch_for(fn: Any) -> Callable[..., Any] | None:
+    """The driver launch for kernel ``fn``, or None where this CuPy has none or ``fn`` is not
+    a function CuPy loaded (the compiler launches its kernels itself)."""
+    launch = driver_launch()
+    return launch if launch is not None and hasattr(fn, "ptr") else None
 
 
 def struct_code(a: Any) -> str | None:
@@ -81,7 +90,7 @@ def argument_layout(args: list[Any], raw: bool) -> tuple[list[str], list[Any], l
             codes.append(code)
             values.append(scalar_arg(a))
             continue
-        packed = [pack_array(a)[4]] if raw else pack_array(a)
+        packed = [np.uint64(pointer(a))] if raw else pack_array(a)
         slots.append(len(values) + (0 if raw else 4))  # see pack_array: data is the fifth
         codes += ["Q"] if raw else ["Q", "Q", "q", "q", "Q"] + ["q"] * (len(packed) - 5)
         values += packed
@@ -118,9 +127,7 @@ class PreparedLaunch:
         self.device = device
         self.get_device = current_device()
         self.stream = ctx.backend.stream_getter(device)
-        self.pointer = (
-            (lambda a: a.data_ptr()) if ctx.backend.name == "torch" else (lambda a: a.data.ptr)
-        )
+        self.pointer = ctx.backend.pointer
 
     @classmethod
     def build(cls, ctx: Context, launcher: Launcher, grid: tuple[int, ...],
@@ -129,15 +136,12 @@ class PreparedLaunch:
         """The launch of ``launcher`` with ``args``, or None where it cannot be prepared
         (the compiler launches the kernel itself, CuPy has no driver launch, or a scalar has
         no C layout); ``args`` as for :meth:`Launcher.launch`."""
-        launch = driver_launch()
-        fn = launcher.cupy_fn
-        if launch is None or fn is None or not hasattr(fn, "ptr"):
-            return None
-        found = argument_layout(args, launcher.raw)
-        if found is None:
+        launch = launch_for(launcher.cupy_fn)
+        found = None if launch is None else argument_layout(args, launcher.raw)
+        if launch is None or found is None:
             return None
         codes, values, slots = found
-        block = ArgBlock(fn, codes, launch)
+        block = ArgBlock(launcher.cupy_fn, codes, launch)
         block.format.pack_into(block.buffer, 0, *values)
         first = next(a for a in args if is_array(a))
         return cls(ctx, block, ctx.backend.device_index(first), grid, threads, shared, slots)

@@ -102,18 +102,31 @@ def _plan(n: int, count: int, dtype: str, layout: str | None = None,
     return layout, threads, k, shared, block, grid
 
 
+def _arguments(ctx: Context, x: Any, name: str, layout: str | None = None,
+               threads: int | None = None) -> tuple[Any, list[Any], int, int, int]:  # fmt: skip
+    """(the kernel, its arguments with a new (rows, width) output, grid, block, shared bytes)
+    for ``name`` along the last axis of ``x``; ``layout`` and ``threads`` override the rule."""
+    n = int(x.shape[-1])
+    rows = x.reshape(-1, n)
+    count = int(rows.shape[0])
+    out = engine.empty(ctx, (count, 1 if name == "logsumexp" else n), x.dtype, x)
+    dtype = dtype_name(x.dtype)
+    layout, threads, k, shared, block, grid = _plan(n, count, dtype, layout, threads)
+    return rows_kernel(name, dtype, layout, threads, k), [rows, out], grid, block, shared
+
+
+def _out_shape(x: Any, name: str, keepdims: bool = False) -> tuple[int, ...]:
+    if name != "logsumexp":
+        return tuple(x.shape)
+    return tuple(x.shape[:-1]) + ((1,) if keepdims else ())
+
+
 def rows_run(ctx: Context, x: Any, name: str, layout: str | None = None,
               threads: int | None = None) -> Any:  # fmt: skip
     """``name`` along the last axis of ``x``; ``layout`` and ``threads`` override the rule."""
-    n = int(x.shape[-1])
-    rows = x.reshape(-1, n)
-    width = 1 if name == "logsumexp" else n
-    out = engine.empty(ctx, (int(rows.shape[0]), width), x.dtype, x)
-    dtype = dtype_name(x.dtype)
-    layout, threads, k, shared, block, grid = _plan(n, int(rows.shape[0]), dtype, layout, threads)
-    kernel = rows_kernel(name, dtype, layout, threads, k)
-    kernel(ctx, (grid,), (block,), [rows, out], shared=shared)
-    return out.reshape(tuple(x.shape[:-1]) + ((n,) if name != "logsumexp" else ()))
+    kernel, args, grid, block, shared = _arguments(ctx, x, name, layout, threads)
+    kernel(ctx, (grid,), (block,), args, shared=shared)
+    return args[-1].reshape(_out_shape(x, name))
 
 
 def _bind(name: str, ctx: Context, x: Any, keepdims: bool = False) -> Callable[[Any], Any]:
@@ -124,25 +137,14 @@ def _bind(name: str, ctx: Context, x: Any, keepdims: bool = False) -> Callable[[
         out = rows_run(ctx, a, name)
         return out[..., None] if keepdims else out
 
-    n = int(x.shape[-1])
-    rows = x.reshape(-1, n)
-    count = int(rows.shape[0])
-    width = 1 if name == "logsumexp" else n
-    # The output in the caller's shape, handed to the kernel as the (rows, width) array it
-    # is in memory: both are C-contiguous.
-    shape = tuple(x.shape[:-1]) + ((1,) if keepdims else ())
-    if name != "logsumexp":
-        shape = tuple(x.shape)
-    out = engine.empty(ctx, (count, width), x.dtype, x)
-    dtype = dtype_name(x.dtype)
-    layout, threads, k, shared, block, grid = _plan(n, count, dtype)
-    kernel = rows_kernel(name, dtype, layout, threads, k)
-    args = [rows, out]
+    kernel, args, grid, block, shared = _arguments(ctx, x, name)
     launch = engine.PreparedLaunch.build(ctx, kernel.launcher(ctx, args), (grid,), (block,),
                                          args, shared)  # fmt: skip
     if launch is None:
         return full
-    new = engine.allocator(ctx, shape, x.dtype, x)
+    # The output in the caller's shape, handed to the kernel as the (rows, width) array it
+    # is in memory: both are C-contiguous.
+    new = engine.allocator(ctx, _out_shape(x, name, keepdims), x.dtype, x)
 
     def call(a: Any) -> Any:
         out = new()

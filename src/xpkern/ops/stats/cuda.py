@@ -128,12 +128,13 @@ def _split(out: Any, shape: tuple[int, ...], keepdims: bool) -> tuple[Any, Any]:
     return out[0].reshape(shape), out[1].reshape(shape)
 
 
-def rows_mean_var(ctx: Context, x: Any, correction: float) -> tuple[Any, Any]:
+def rows_mean_var(ctx: Context, x: Any, correction: float,
+                  keepdims: bool = False) -> tuple[Any, Any]:  # fmt: skip
     """(mean, var) along the last axis of a C-contiguous CUDA array, each of shape
-    ``x.shape[:-1]``."""
+    ``x.shape[:-1]`` (with a last axis of 1 where ``keepdims``)."""
     kernel, args, grid = _arguments(ctx, x, correction)
     kernel(ctx, (grid,), (THREADS,), args)
-    return _split(args[-1], tuple(x.shape[:-1]), False)
+    return _split(args[-1], tuple(x.shape[:-1]), keepdims)
 
 
 def _bind(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
@@ -182,10 +183,7 @@ def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
 )
 def _mean_var_cuda(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
                    keepdims: bool) -> tuple[Any, Any]:  # fmt: skip
-    mean, var = rows_mean_var(ctx, x, correction)
-    if keepdims:
-        mean, var = mean[..., None], var[..., None]
-    return mean, var
+    return rows_mean_var(ctx, x, correction, keepdims)
 
 
 _mean_var_cuda.bind = _bind  # type: ignore[attr-defined]
