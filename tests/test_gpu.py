@@ -343,11 +343,19 @@ def test_kept_row_calls_launch_prepared_on_the_callers_stream(library, shape, mo
     cupy = _cupy()
     from xpkern.engines.cuda import prepared
     from xpkern.engines.cuda.streams import ExternalStream
+    from xpkern.ops.special import core as special
+    from xpkern.ops.stats import core as stats
 
-    launches = []
+    for kept in (special._logsumexp_calls, special._softmax_calls, special._log_softmax_calls,
+                 stats._calls):  # fmt: skip
+        kept._calls.clear()
+    launches, builds = [], []
     launch = prepared.PreparedLaunch.__call__
     monkeypatch.setattr(prepared.PreparedLaunch, "__call__",
                         lambda self, *a: launches.append(1) or launch(self, *a))  # fmt: skip
+    build = prepared.PreparedLaunch.build.__func__
+    counted = classmethod(lambda cls, *a: builds.append(1) or build(cls, *a))
+    monkeypatch.setattr(prepared.PreparedLaunch, "build", counted)
     side = torch.cuda.Stream()
     got, want = {}, {}
     with torch.cuda.stream(side), cupy.cuda.Stream.from_external(ExternalStream(side.cuda_stream)):
@@ -363,6 +371,7 @@ def test_kept_row_calls_launch_prepared_on_the_callers_stream(library, shape, mo
                     want[name, step] = f(a, **kw)
                 got[name, step] = f(a, **kw)
     side.synchronize()
-    assert kernels and len(launches) == 2 * len(kernels)
+    # The first call prepares the launch, the second finds it kept.
+    assert kernels and len(launches) == 2 * len(kernels) and len(builds) == len(kernels)
     for key, w in want.items():
         assert _same(got[key], w, library), key

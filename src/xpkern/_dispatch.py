@@ -231,7 +231,7 @@ class Op:
         key = call_key(args, kwargs)
         if key is None:
             return self._verdicts(ctx, args, kwargs)[0]
-        key = (impl_choice.get(), ctx.backend.name, ctx.device, *key)
+        key = (impl_choice.get(), ctx.backend.name, ctx.device_key, *key)
         try:
             found = self._chosen.get(key)
         except TypeError:  # a device or dtype that does not hash

@@ -61,7 +61,7 @@ def _array_key(x: Any, backend: Any) -> tuple[Any, ...] | None:
     sig = backend.signature(x)
     if sig is None:
         return None
-    device = None if backend.signature_has_device else backend.device_of(x)
+    device = None if backend.signature_has_device else backend.device_key(x)
     return (backend.name, device, sig)
 
 

@@ -76,6 +76,10 @@ class Backend:
 
         return array_api_compat.device(x)
 
+    def device_key(self, x: Any) -> Any:
+        """A hashable stand-in for the device of ``x``, for what is kept per device."""
+        return self.device_of(x)
+
     # Whether signature() already tells devices apart (then callers need not ask for it)
     signature_has_device = False
 

@@ -28,12 +28,19 @@ class Context:
         The device of the inputs, in the library's own terms.
     device_type : str
         ``"cpu"``, ``"cuda"``, ...
+    device_key : object
+        A hashable stand-in for ``device``, for what is kept per device.
     """
 
     xp: ModuleType
     backend: Backend
     device: Any
     device_type: str
+    device_key: Any = None
+
+    def __post_init__(self) -> None:
+        if self.device_key is None:  # built by hand: the device keys itself
+            object.__setattr__(self, "device_key", self.device)
 
     def asarray(self, x: Any) -> Any:
         """``x`` unchanged if it is an array, else an array of this namespace on this device.
@@ -135,18 +142,22 @@ _CONTEXTS: dict[tuple[type, Any], Context] = {}
 
 
 def _context(backend: Backend, x: Any) -> Context:
-    device = backend.device_of(x)
     if not backend.reusable_context:
         _check_chunks([x])
-        return Context(array_namespace(x), backend, device, device_type(x))
-    key = (type(x), device)
+        return _new_context(backend, x)
+    key = (type(x), backend.device_key(x))
     try:
         found = _CONTEXTS.get(key)
-    except TypeError:  # a library whose devices do not hash
-        return Context(array_namespace(x), backend, device, device_type(x))
+    except TypeError:  # a library whose devices do not hash, even as keys
+        return _new_context(backend, x)
     if found is None:
-        found = _CONTEXTS[key] = Context(array_namespace(x), backend, device, device_type(x))
+        found = _CONTEXTS[key] = _new_context(backend, x)
     return found
+
+
+def _new_context(backend: Backend, x: Any) -> Context:
+    return Context(array_namespace(x), backend, backend.device_of(x), device_type(x),
+                   backend.device_key(x))  # fmt: skip
 
 
 def _resolve_many(args: tuple[Any, ...]) -> Context:

@@ -10,11 +10,17 @@ __all__ = ["BACKEND"]
 
 
 class CuPy(Backend):
+    signature_has_device = True
+
     def signature(self, x: Any) -> Any:
         return (x.dtype, x.shape, x.device.id, x.flags.c_contiguous)
 
     def device_of(self, x: Any) -> Any:
         return x.device
+
+    def device_key(self, x: Any) -> Any:
+        # CuPy's Device objects compare by index but do not hash.
+        return x.device.id
 
     def device_type(self, x: Any) -> str:
         return "cuda"
