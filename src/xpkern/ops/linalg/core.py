@@ -3,6 +3,7 @@ implementations."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..._dispatch import Bound, Op, public
@@ -68,7 +69,7 @@ _MASKS_KEPT = 16
 
 def _lower_mask(ctx: Context, n: int) -> Any:
     # The product is on the inputs' device: ctx.device is the mask's too.
-    key = (ctx.backend.name, repr(ctx.device), n)
+    key = (ctx.backend.name, ctx.device_key, n)
     mask = _MASKS.get(key)
     if mask is None:
         idx = ctx.xp.arange(n, device=ctx.device)
@@ -96,6 +97,26 @@ def _gram_generic(ctx: Context, x: Any) -> Any:
     if xp.isdtype(x.dtype, "integral"):
         return g
     return _mirror_lower(ctx, g)
+
+
+def _bind_gram(ctx: Context, x: Any) -> Callable[[Any], Any]:
+    """The generic Gram for arrays like ``x`` (a kept call): what it looks up once, a matrix
+    of floats takes its product and the mirror straight from the backend."""
+    xp, backend = ctx.xp, ctx.backend
+    if x.ndim == 1 or xp.isdtype(x.dtype, "integral"):
+        return lambda a: _gram_generic(ctx, a)
+    n = x.shape[-2]
+    matmul, transpose, where = backend.matmul, backend.matrix_transpose, xp.where
+
+    def call(a: Any) -> Any:
+        g = matmul(xp, a, transpose(xp, a))
+        # Looked up each call: a mask too large to keep is not held between calls either.
+        return where(_lower_mask(ctx, n), g, transpose(xp, g))
+
+    return call
+
+
+_gram_generic.bind = _bind_gram  # type: ignore[attr-defined]
 
 
 def torch_cuda_integers(ctx: Context, *arrays: Any) -> bool:
