@@ -7,9 +7,11 @@ each method imports its own the first time an array of that library reaches it.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
@@ -131,6 +133,12 @@ class Backend:
     def empty(self, shape: Any, dtype: Any, like: Any) -> Any:
         """An uninitialised array on ``like``'s device."""
         return like.__array_namespace__().empty(shape, dtype=dtype)
+
+    def allocator(self, shape: tuple[int, ...], dtype: Any, like: Any) -> Callable[[], Any]:
+        """``new()``: an uninitialised array of ``shape`` and ``dtype`` on ``like``'s device
+        each call, for a kept call's output (holding no reference to ``like``)."""
+        xp, device = like.__array_namespace__(), getattr(like, "device", None)
+        return functools.partial(xp.empty, shape, dtype=dtype, device=device)
 
     def matmul(self, xp: Any, a: Any, b: Any) -> Any:
         """``a @ b`` at the dtype's full precision (a library that would round float32

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from .base import Backend
@@ -49,6 +50,12 @@ class CuPy(Backend):
 
         with cupy.cuda.Device(like.device.id):
             return cupy.empty(shape, dtype=dtype)
+
+    def allocator(self, shape: tuple[int, ...], dtype: Any, like: Any) -> Any:
+        import cupy
+
+        # On the current device: the one a prepared launch checks it runs on.
+        return functools.partial(cupy.empty, shape, dtype)
 
     def settle(self, x: Any) -> bool:
         import cupy

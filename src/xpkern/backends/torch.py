@@ -70,6 +70,11 @@ class Torch(Backend):
 
         return torch.empty(shape, dtype=dtype, device=like.device)
 
+    def allocator(self, shape: tuple[int, ...], dtype: Any, like: Any) -> Any:
+        import torch
+
+        return functools.partial(torch.empty, shape, dtype=dtype, device=like.device)
+
     def settle(self, x: Any) -> bool:
         if x.device.type != "cuda":
             return True

@@ -25,7 +25,7 @@ from .launch import (
     with_launch_bounds,
 )
 from .lean import FlatCall, signature
-from .prepared import PreparedLaunch, allocator
+from .prepared import PreparedLaunch
 from .state import kernel_supports, problem, simulated, status, warn_once
 
 SHARED_BYTES = 48 * 1024  # the shared memory a block may take without opting in
@@ -37,7 +37,6 @@ __all__ = [
     "Kernel",
     "Launcher",
     "PreparedLaunch",
-    "allocator",
     "cached_kernel",
     "empty",
     "first_array",

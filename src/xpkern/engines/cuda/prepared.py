@@ -22,8 +22,8 @@ import numpy as np
 from ...backends import Context
 from .launch import Launcher, is_array, pack_array, pointer, scalar_arg
 
-__all__ = ["ArgBlock", "PreparedLaunch", "allocator", "argument_layout", "driver_launch",
-           "launch_for", "struct_code"]  # fmt: skip
+__all__ = ["ArgBlock", "PreparedLaunch", "argument_layout", "driver_launch", "launch_for",
+           "struct_code"]  # fmt: skip
 
 _STRUCT_CODES = {"f": {2: "e", 4: "f", 8: "d"}, "i": {1: "b", 2: "h", 4: "i", 8: "q"},
                  "u": {1: "B", 2: "H", 4: "I", 8: "Q"}, "b": {1: "?"}}  # fmt: skip
@@ -156,15 +156,3 @@ class PreparedLaunch:
             block.driver_launch(block.fn, *self.dims, self.shared, self.stream(),
                                 block.address, 0)  # fmt: skip
         return True
-
-
-def allocator(ctx: Context, shape: tuple[int, ...], dtype: Any, like: Any) -> Callable[[], Any]:
-    """``new()``: an uninitialised array of ``shape`` and ``dtype`` in ``like``'s library, on
-    its device (CuPy's on the current device, the one a :class:`PreparedLaunch` runs on)."""
-    if ctx.backend.name == "torch":
-        import torch
-
-        return functools.partial(torch.empty, shape, dtype=dtype, device=like.device)
-    import cupy
-
-    return functools.partial(cupy.empty, shape, dtype)

@@ -144,7 +144,7 @@ def _bind(name: str, ctx: Context, x: Any, keepdims: bool = False) -> Callable[[
         return full
     # The output in the caller's shape, handed to the kernel as the (rows, width) array it
     # is in memory: both are C-contiguous.
-    new = engine.allocator(ctx, _out_shape(x, name, keepdims), x.dtype, x)
+    new = ctx.backend.allocator(_out_shape(x, name, keepdims), x.dtype, x)
 
     def call(a: Any) -> Any:
         out = new()

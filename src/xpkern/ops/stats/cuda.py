@@ -147,7 +147,7 @@ def _bind(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
                                          args)  # fmt: skip
     if launch is None:
         return lambda a: _mean_var_cuda(ctx, a, axes, correction, keepdims)
-    new = engine.allocator(ctx, tuple(args[-1].shape), x.dtype, x)
+    new = ctx.backend.allocator(tuple(args[-1].shape), x.dtype, x)
 
     def call(a: Any) -> tuple[Any, Any]:
         out = new()
