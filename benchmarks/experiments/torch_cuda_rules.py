@@ -60,8 +60,8 @@ def _cases(x: torch.Tensor) -> dict[str, tuple[Op, Callable[[], Any], Callable[[
 
 
 def _time(fns: dict[str, Callable[[], Any]], quick: bool, each_sync: bool) -> dict[str, float]:
-    inner = dict.fromkeys(fns, 20 if quick else 200)
-    return fastest_batches(fns, torch.cuda.synchronize, rounds=5 if quick else 15, inner=inner,
+    inner = dict.fromkeys(fns, 20 if quick else 100)
+    return fastest_batches(fns, torch.cuda.synchronize, rounds=5 if quick else 7, inner=inner,
                            each_sync=each_sync)  # fmt: skip
 
 
