@@ -63,7 +63,9 @@ def _gram_torch_cuda_int(ctx: Context, x: Any) -> Any:
 # at every size of two H200 sweeps (n x 16 float32, n = 7 to 1024, one synchronised call:
 # 79-133 us against the generic 94-144 in overhead-auto-mask-nvidia-h200.md, 93-129 against
 # 167-249 in overhead-auto-nvidia-h200.md); torch tensors lose there (120-196 against
-# 53-101: the conversions to CuPy arrays and back).
+# 53-101: the conversions to CuPy arrays and back). Both sweeps ran before CuPy calls were
+# kept (their devices did not key the cache): the generic path's kept call is yet to be
+# timed against this.
 _CUPY_SMALL_N = 1024
 
 
