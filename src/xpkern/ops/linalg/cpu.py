@@ -85,8 +85,12 @@ def _host_syrk(x: Any) -> Any:
     # NumPy hands x @ x.T to syrk when both are views of one buffer, in either memory order;
     # a transposed view (a column chunk of a tall matrix, say) needs no copy first.
     fortran = x.ndim == 2 and x.flags.f_contiguous
-    a = x if fortran else np.ascontiguousarray(x)
-    return np.matmul(a, np.swapaxes(a, -1, -2))
+    return _syrk_of(x if fortran else np.ascontiguousarray(x))
+
+
+def _syrk_of(a: Any) -> Any:
+    """``a @ a.mT`` for a host array NumPy hands to syrk as it is (C- or F-contiguous)."""
+    return a @ a.swapaxes(-1, -2)
 
 
 def _mirror_in_place(g: Any) -> Any:
@@ -111,15 +115,8 @@ def _bind_syrk(ctx: Context, x: Any) -> Any:
     C-contiguity): for a C-contiguous one no layout is looked at again."""
     if not ctx.backend.contiguous(x):
         return lambda a: _gram_syrk(ctx, a)
-    import numpy as np
-
-    host_view, from_host, matmul = ctx.backend.host_view, ctx.from_host, np.matmul
-
-    def call(a: Any) -> Any:
-        h = host_view(a)
-        return from_host(matmul(h, h.swapaxes(-1, -2)))
-
-    return call
+    host_view, from_host = ctx.backend.host_view, ctx.from_host
+    return lambda a: from_host(_syrk_of(host_view(a)))
 
 
 _gram_syrk.bind = _bind_syrk  # type: ignore[attr-defined]
