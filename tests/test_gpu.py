@@ -348,7 +348,7 @@ def test_kept_row_calls_launch_prepared_on_the_callers_stream(library, shape, mo
 
     for kept in (special._logsumexp_calls, special._softmax_calls, special._log_softmax_calls,
                  stats._calls):  # fmt: skip
-        kept._calls.clear()
+        kept.clear()
     launches, builds = [], []
     launch = prepared.PreparedLaunch.__call__
     monkeypatch.setattr(prepared.PreparedLaunch, "__call__",
