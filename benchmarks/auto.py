@@ -5,8 +5,7 @@ For each (backend, op, size) the row names the fastest candidate and gives ``aut
 a ratio to it; the target is 1.1. Times are the fastest of alternating batches of calls, each
 call synchronised on a GPU (single-call latency); GPU rows also give pipelined throughput.
 An implementation is timed forced by ``xpkern.config``, whose own cost (timed alone) is
-subtracted; a repeated forced call is kept per signature as ``auto``'s is (``@elementwise``
-functions keep theirs under ``auto`` only). ``auto`` and the library's own way are plain calls.
+subtracted; ``auto`` and the library's own way are plain calls.
 The row ops reduce the last axis of ``(n // 1000, 1000)`` arrays (1-D below 1000 elements).
 
 ``python -m benchmarks --only auto [--gpu] [--quick]``.

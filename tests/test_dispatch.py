@@ -275,25 +275,6 @@ def test_kept_calls_follow_config_and_explain():
         np.testing.assert_allclose(xpkern.softmax(x), np.exp(x) / np.exp(x).sum())
 
 
-def test_calls_are_kept_per_config():
-    # A forced implementation keeps its own call beside auto's: a repeated forced call skips
-    # the checks too, and never serves (or takes) auto's.
-    from xpkern.ops.special import core
-
-    x = np.linspace(0.0, 1.0, 7)
-    core._softmax_calls.clear()
-    auto = xpkern.softmax(x)
-    with xpkern.config(impl="generic"):
-        forced = [xpkern.softmax(x) for _ in range(2)]
-        assert xpkern.explain(xpkern.softmax, x).impl == "generic"
-    assert len(core._softmax_calls._calls) == 2
-    for got in (*forced, xpkern.softmax(x)):
-        np.testing.assert_allclose(got, auto, rtol=1e-15)
-    with xpkern.config(impl="numba-cuda"), pytest.raises(ValueError, match="cannot run here"):
-        xpkern.softmax(x)  # a forced implementation that cannot run is refused, not kept
-    assert len(core._softmax_calls._calls) == 2
-
-
 def test_mean_var_kept_call_still_refuses_a_bool_correction():
     x = np.ones(4)
     xpkern.mean_var(x, correction=1)

@@ -1,59 +1,68 @@
-"""Torch CUDA tensors: torch's own ops against xpkern's row kernels, as repeated calls.
+"""Torch CUDA tensors: torch's own ops against xpkern's row kernels, both as kept calls.
 
 Run: ``python -m benchmarks.experiments.torch_cuda_rules [--quick] [--out DIR]`` on a CUDA
 machine with torch and CuPy.
 For ``mean_var`` and ``softmax`` xpkern takes torch's own ops on CUDA tensors first
-(``ops/stats/native.py``, ``ops/special/native.py``); the CUDA row kernels are the
-alternative. Each is timed as a user's repeated call runs it (kept per signature and per
-``config``): ``auto`` (torch's ops) and ``config(impl="numba-cuda")`` (the kernel), with
-torch's own single op as the floor and the cost of entering ``config`` (timed alone)
-subtracted. Each is timed synchronised after every call (latency) and pipelined.
+(``ops/stats/native.py``, ``ops/special/native.py``); the row kernels are the alternative. Both
+are timed as a user's repeated call runs them (kept per signature): the default, and the same
+call with torch's implementation ruled out so that the kernel is kept instead; torch's own op
+is the floor. Each is timed synchronised after every call (latency) and pipelined.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import dataclasses
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
 
 import xpkern
 from benchmarks._harness import arguments, fastest_batches, save
+from xpkern._dispatch import Op
+from xpkern.ops.special import core as special
+from xpkern.ops.stats import core as stats
 
 SIZES = [1000, 100_000, 1 << 20, 1 << 24]
-CASES: dict[str, tuple[Callable[..., Any], Callable[[torch.Tensor], Any]]] = {
-    "mean_var": (xpkern.mean_var, lambda x: torch.var_mean(x, correction=0)),
-    "softmax": (xpkern.softmax, lambda x: torch.softmax(x, -1)),
-}
+_KEPT = (special._softmax_calls, special._log_softmax_calls, special._logsumexp_calls,
+         stats._calls)  # fmt: skip
 
 
-def _forced(fn: Callable[[], Any], impl: str) -> Callable[[], Any]:
-    def call() -> Any:
-        with xpkern.config(impl=impl):
-            return fn()
+@contextlib.contextmanager
+def ruled_out(op: Op, name: str) -> Iterator[None]:
+    """``op`` with its implementation ``name`` never winning, kept calls started afresh."""
+    i = next(k for k, impl in enumerate(op.impls) if impl.name == name)
+    saved = op.impls[i]
+    op.impls[i] = dataclasses.replace(saved, wins=lambda *a, **k: "ruled out to measure")
+    _forget()
+    try:
+        yield
+    finally:
+        op.impls[i] = saved
+        _forget()
 
-    return call
+
+def _forget() -> None:
+    for kept in _KEPT:
+        kept.clear()
+    for op in (stats.mean_var_op, special.softmax_op):
+        op._chosen.clear()
 
 
-def _row(name: str, x: torch.Tensor, quick: bool) -> dict[str, Any]:
-    ours, theirs = CASES[name]
-    fns = {
-        "torch": lambda: theirs(x),
-        "auto": lambda: ours(x),
-        "kernel": _forced(lambda: ours(x), "numba-cuda"),
-        "config": _forced(lambda: None, "auto"),
-    }
-    picks = xpkern.explain(ours, x).impl
-    row: dict[str, Any] = {"op": name, "dtype": str(x.dtype).split(".")[1],
-                           "size": x.numel(), "auto picks": picks}  # fmt: skip
-    for label, each_sync in (("latency", True), ("pipelined", False)):
-        inner = dict.fromkeys(fns, 20 if quick else 100)
-        times = fastest_batches(fns, torch.cuda.synchronize, rounds=5 if quick else 7,
-                                inner=inner, each_sync=each_sync)  # fmt: skip
-        times["kernel"] = max(times["kernel"] - times.pop("config"), 1e-9)
-        for key, t in times.items():
-            row[f"{label} {key} us"] = 1e6 * t
-    return row
+def _cases(x: torch.Tensor) -> dict[str, tuple[Op, Callable[[], Any], Callable[[], Any]]]:
+    return {
+        "mean_var": (stats.mean_var_op, lambda: xpkern.mean_var(x),
+                     lambda: torch.var_mean(x, correction=0)),
+        "softmax": (special.softmax_op, lambda: xpkern.softmax(x),
+                    lambda: torch.softmax(x, -1)),
+    }  # fmt: skip
+
+
+def _time(fns: dict[str, Callable[[], Any]], quick: bool, each_sync: bool) -> dict[str, float]:
+    inner = dict.fromkeys(fns, 20 if quick else 100)
+    return fastest_batches(fns, torch.cuda.synchronize, rounds=5 if quick else 7, inner=inner,
+                           each_sync=each_sync)  # fmt: skip
 
 
 def rows(quick: bool) -> list[dict[str, Any]]:
@@ -61,16 +70,38 @@ def rows(quick: bool) -> list[dict[str, Any]]:
     for dtype in (torch.float32, torch.float64):
         for size in SIZES[:2] if quick else SIZES:
             x = torch.randn(size, device="cuda", dtype=dtype)
-            found += [_row(name, x, quick) for name in CASES]
+            for name, (op, ours, theirs) in _cases(x).items():
+                public = _public(name)
+                row: dict[str, Any] = {
+                    "op": name,
+                    "dtype": str(dtype).split(".")[1],
+                    "size": size,
+                    "default": xpkern.explain(public, x).impl,
+                }
+                with ruled_out(op, "torch"):
+                    row["instead"] = xpkern.explain(public, x).impl
+                for each_sync, label in ((True, "latency"), (False, "pipelined")):
+                    times = _time({"torch": theirs}, quick, each_sync)
+                    _forget()
+                    times.update(_time({"default": ours}, quick, each_sync))
+                    with ruled_out(op, "torch"):
+                        times.update(_time({"instead": ours}, quick, each_sync))
+                    for key, t in times.items():
+                        row[f"{label} {key} us"] = 1e6 * t
+                found.append(row)
     return found
+
+
+def _public(name: str) -> Callable[..., Any]:
+    return {"mean_var": xpkern.mean_var, "softmax": xpkern.softmax}[name]
 
 
 def main() -> None:
     args = arguments()
-    columns = ["op", "dtype", "size", "auto picks"] + [
+    columns = ["op", "dtype", "size", "default", "instead"] + [
         f"{label} {key} us"
         for label in ("latency", "pipelined")
-        for key in ("torch", "auto", "kernel")
+        for key in ("torch", "default", "instead")
     ]
     save("torch-cuda-rules", rows(args.quick), columns, args.out)
 

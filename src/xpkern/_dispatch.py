@@ -195,7 +195,7 @@ class Op:
         """``self(ctx, x, *rest)``, keeping the call in ``calls`` for arrays like ``given``
         (the caller's array, with the other arguments ``extra``) where ``x`` is that array
         unconverted, so that a later call skips the checks (see :class:`Bound`)."""
-        if x is not given or explaining.get():
+        if x is not given or not auto_dispatch():
             return self(ctx, x, *rest)
         call = self._prepared(ctx, (x,), rest)
         calls.keep(given, extra, call)
@@ -207,7 +207,7 @@ class Op:
         arrays unconverted (``given``), the call is kept for arrays like ``x`` with the
         arguments ``extra`` as the caller gave them (the second array among them, or what
         stood for it), and takes both arrays: ``call(x, y)``."""
-        if x is not given[0] or y is not given[1] or explaining.get():
+        if x is not given[0] or y is not given[1] or not auto_dispatch():
             return self(ctx, x, y, *rest)
         call = self._prepared(ctx, (x, y), rest)
         calls.keep(x, extra, call)

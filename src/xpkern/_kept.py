@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from ._choice import explaining, impl_choice
+from ._choice import auto_dispatch
 from ._signature import call_key
 from .backends import backend_of
 
@@ -26,9 +26,7 @@ class Bound:
     same other arguments (a second array among them, keyed the same way) checks them,
     resolves and dispatches as usual, then keeps the implementation bound to its context and
     checked arguments (:meth:`keep`); a later such call (:meth:`get`) goes straight to it.
-    Calls are kept per ``config`` in force (under ``impl="numba-cuda"`` the kernel's call);
-    :func:`xpkern.explain` never takes a kept call, and arrays without a signature (Dask)
-    always take the full path.
+    Only under ``auto`` dispatch; arrays without a signature (Dask) always take the full path.
     """
 
     def __init__(self) -> None:
@@ -37,18 +35,18 @@ class Bound:
     def get(self, x: Any, *extra: Any) -> Callable[..., Any] | None:
         """The kept call for ``x`` and the other arguments ``extra`` (which may hold another
         array, keyed as ``x`` is), or None."""
-        if explaining.get():
+        if not auto_dispatch():
             return None
         try:
             key = _key(x, extra)
-            return None if key is None else self._calls.get(_with_choice(key))
+            return None if key is None else self._calls.get(key)
         except TypeError:  # an unhashable device
             return None
 
     def keep(self, x: Any, extra: tuple[Any, ...], call: Callable[..., Any]) -> None:
         """Keep ``call`` (taking the array, or both) for arrays like ``x`` with these
         arguments."""
-        if explaining.get():
+        if not auto_dispatch():
             return
         with contextlib.suppress(TypeError):
             key = _key(x, extra)
@@ -56,17 +54,11 @@ class Bound:
                 return
             if len(self._calls) >= _CACHE_SIZE:
                 self._calls.clear()
-            self._calls[_with_choice(key)] = call
+            self._calls[key] = call
 
     def clear(self) -> None:
         """Forget every kept call (the next call of each signature decides afresh)."""
         self._calls.clear()
-
-
-def _with_choice(key: tuple[Any, ...]) -> tuple[Any, ...]:
-    # The default choice keys a call by its arguments alone: the common case costs no more.
-    choice = impl_choice.get()
-    return key if choice == "auto" else (choice, key)
 
 
 def _array_key(x: Any, backend: Any) -> tuple[Any, ...] | None:
