@@ -100,20 +100,13 @@ def _gram_generic(ctx: Context, x: Any) -> Any:
 
 
 def _bind_gram(ctx: Context, x: Any) -> Callable[[Any], Any]:
-    """The generic Gram for arrays like ``x`` (a kept call): what it looks up once, a matrix
-    of floats takes its product and the mirror straight from the backend."""
+    """The generic Gram for arrays like ``x`` (a kept call): a matrix of floats goes straight
+    to the backend's product and the mirror, its dtype and shape asked about once."""
     xp, backend = ctx.xp, ctx.backend
     if x.ndim == 1 or xp.isdtype(x.dtype, "integral"):
         return lambda a: _gram_generic(ctx, a)
-    n = x.shape[-2]
-    matmul, transpose, where = backend.matmul, backend.matrix_transpose, xp.where
-
-    def call(a: Any) -> Any:
-        g = matmul(xp, a, transpose(xp, a))
-        # Looked up each call: a mask too large to keep is not held between calls either.
-        return where(_lower_mask(ctx, n), g, transpose(xp, g))
-
-    return call
+    matmul, transpose = backend.matmul, backend.matrix_transpose
+    return lambda a: _mirror_lower(ctx, matmul(xp, a, transpose(xp, a)))
 
 
 _gram_generic.bind = _bind_gram  # type: ignore[attr-defined]
