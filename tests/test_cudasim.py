@@ -139,6 +139,12 @@ def test_mean_var_kernel(dtype, correction):
     finite = (rng.standard_normal((6, 300)) * 3 + 1e4).astype(dtype)
     big = np.full((2, 4), np.finfo(dtype).max / 2, dtype=dtype)  # sums that overflow
     cases = [_edge_rows(dtype), finite, finite[:, :5].copy(), big]
+    if correction == 1:  # once a dtype: the simulator takes seconds a long row
+        # Rows long enough for the unrolled reads and a tail, an inf or a NaN in each part.
+        long = (rng.standard_normal((3, 2100)) * 3 - 50).astype(dtype)
+        long[1, 1500] = np.inf
+        long[2, 2090] = np.nan
+        cases.append(long)
     for x in cases:
         with np.errstate(all="ignore"):
             mean, var = rows_mean_var(resolve(x), x, correction)
@@ -148,6 +154,27 @@ def test_mean_var_kernel(dtype, correction):
         rtol = 1e-5 if dtype == "float32" else 1e-12
         np.testing.assert_allclose(mean, want_mean, rtol=rtol, equal_nan=True)
         np.testing.assert_allclose(var, want_var, rtol=rtol * 10, atol=rtol, equal_nan=True)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_small_gram_kernel(dtype):
+    from xpkern.backends import resolve
+    from xpkern.ops.linalg.cuda import small_gram
+
+    rng = np.random.default_rng(4)
+    edges = (rng.standard_normal((19, 4)) * 1e3).astype(dtype)
+    edges[3, 1] = np.inf
+    edges[5] = 0.0
+    edges[7, 2] = np.nan
+    for x in [rng.standard_normal((1, 3)).astype(dtype),
+              rng.standard_normal((37, 5)).astype(dtype), edges]:  # fmt: skip
+        got = small_gram(resolve(x), x)
+        want = _generic(xpkern.matmul, x)
+        assert got.dtype == x.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, got.T)  # exactly symmetric, NaNs in place
+        rtol = 1e-5 if dtype == "float32" else 1e-12
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol, equal_nan=True)
 
 
 def _generic_pairs(metric, x, y, gamma):

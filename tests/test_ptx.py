@@ -24,7 +24,8 @@ pytestmark = [
     pytest.mark.skipif(not REQUIRED, reason="set XPKERN_REQUIRE_PTX=1 (nox -s ptx)"),
 ]
 
-FAMILIES = ["elementwise", "polyval", "special", "stats", "distance", "cluster", "linear_model"]
+FAMILIES = ["elementwise", "polyval", "special", "stats", "distance", "cluster", "linear_model",
+            "linalg"]  # fmt: skip
 
 
 def _cases():
@@ -47,7 +48,7 @@ def test_every_family_has_kernels():
     assert len(labels) == len(set(labels))
     for family in ("elementwise", "polyval", "logsumexp", "softmax", "log_softmax", "pairs",
                    "epilogue", "kmeans assign", "kmeans partial", "kmeans finish",
-                   "fit_linear", "mean_var"):  # fmt: skip
+                   "fit_linear", "mean_var", "small gram"):  # fmt: skip
         assert any(label.startswith(family) for label in labels), family
     layouts = {label.split()[2] for label in labels if label.startswith("softmax")}
     assert layouts == {"registers", "shared", "global"}

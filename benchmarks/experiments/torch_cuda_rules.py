@@ -24,7 +24,8 @@ from xpkern._dispatch import Op
 from xpkern.ops.special import core as special
 from xpkern.ops.stats import core as stats
 
-SIZES = [1000, 100_000, 1 << 20, 1 << 24]
+# The auto suite's shapes (rows of 1000 from 1000 elements on) and the large call's.
+SHAPES = [(1000,), (10, 1000), (100, 1000), (1000, 1000), (16384, 1000), (8192, 8192)]
 _KEPT = (special._softmax_calls, special._log_softmax_calls, special._logsumexp_calls,
          stats._calls)  # fmt: skip
 
@@ -68,14 +69,14 @@ def _time(fns: dict[str, Callable[[], Any]], quick: bool, each_sync: bool) -> di
 def rows(quick: bool) -> list[dict[str, Any]]:
     found = []
     for dtype in (torch.float32, torch.float64):
-        for size in SIZES[:2] if quick else SIZES:
-            x = torch.randn(size, device="cuda", dtype=dtype)
+        for shape in SHAPES[:3] if quick else SHAPES:
+            x = torch.randn(shape, device="cuda", dtype=dtype)
             for name, (op, ours, theirs) in _cases(x).items():
                 public = _public(name)
                 row: dict[str, Any] = {
                     "op": name,
                     "dtype": str(dtype).split(".")[1],
-                    "size": size,
+                    "shape": "x".join(map(str, shape)),
                     "default": xpkern.explain(public, x).impl,
                 }
                 with ruled_out(op, "torch"):
@@ -88,6 +89,7 @@ def rows(quick: bool) -> list[dict[str, Any]]:
                         times.update(_time({"instead": ours}, quick, each_sync))
                     for key, t in times.items():
                         row[f"{label} {key} us"] = 1e6 * t
+                print(row, flush=True)
                 found.append(row)
     return found
 
@@ -98,7 +100,7 @@ def _public(name: str) -> Callable[..., Any]:
 
 def main() -> None:
     args = arguments()
-    columns = ["op", "dtype", "size", "default", "instead"] + [
+    columns = ["op", "dtype", "shape", "default", "instead"] + [
         f"{label} {key} us"
         for label in ("latency", "pipelined")
         for key in ("torch", "default", "instead")

@@ -1,15 +1,19 @@
-"""Products on CUDA devices: the Gram matrix by cuBLAS syrk, and integer products for torch,
-which has no integer matmul on CUDA."""
+"""Products on CUDA devices: the Gram matrix of a few rows by one kernel launch, of larger
+matrices by cuBLAS syrk, and integer products for torch, which has no integer matmul on
+CUDA."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..._checks import needs_grad, not_on_cuda
+from ..._checks import needs_grad, not_contiguous, not_on_cuda
 from ...backends import BACKENDS, Context
+from ...engines import cuda as engine
 from .core import gram, product, real_float, torch_cuda_integers
 
-__all__ = ["torch_int_matmul"]
+__all__ = ["ptx_cases", "small_gram", "torch_int_matmul"]
 
 # torch has no integer matmul on CUDA ("dot" not implemented for 'Long'); an exact
 # multiply-and-sum stands in for it there (memory n*k*m, so meant for modest sizes).
@@ -52,6 +56,105 @@ def _matmul_torch_cuda_int(ctx: Context, x1: Any, x2: Any) -> Any:
 )
 def _gram_torch_cuda_int(ctx: Context, x: Any) -> Any:
     return torch_int_matmul(x, x) if x.ndim == 1 else torch_int_matmul(x, x.mT)
+
+
+TILE = 16  # a block computes a TILE x TILE tile of the Gram matrix
+
+_SMALL_SOURCE = """
+import numba
+from xpkern.engines.cuda.compiler import cuda
+
+
+def kernel(x, out):
+    i = cuda.blockIdx.y * {B} + cuda.threadIdx.y
+    j = cuda.blockIdx.x * {B} + cuda.threadIdx.x
+    if i < x.shape[0] and j <= i:
+        s = numba.float64(0.0)
+        for t in range(x.shape[1]):
+            s += numba.float64(x[i, t]) * numba.float64(x[j, t])
+        out[i, j] = s
+        out[j, i] = s
+"""
+
+
+def _small_kernel() -> Any:
+    source = _SMALL_SOURCE.replace("{B}", str(TILE))
+    return engine.cached_kernel(("small_gram", TILE), "cuda_small_gram", lambda: source)
+
+
+def _small_arguments(ctx: Context, x: Any) -> tuple[Any, list[Any], tuple[int, int]]:
+    """(the kernel, its arguments with a new output, its grid) for ``x``."""
+    n = int(x.shape[0])
+    out = engine.empty(ctx, (n, n), x.dtype, x)
+    tiles = -(-n // TILE)
+    return _small_kernel(), [x, out], (tiles, tiles)
+
+
+def small_gram(ctx: Context, x: Any) -> Any:
+    """``x @ x.T`` of a C-contiguous 2-D CUDA array, one thread a pair of rows: each dot
+    product summed in float64 and written to both halves, so exactly symmetric."""
+    kernel, args, grid = _small_arguments(ctx, x)
+    kernel(ctx, grid, (TILE, TILE), args)
+    return args[-1]
+
+
+def _bind_small(ctx: Context, x: Any) -> Callable[[Any], Any]:
+    """The kernel's call for arrays like ``x`` (a kept call), its launch prepared once."""
+    kernel, args, grid = _small_arguments(ctx, x)
+    launch = engine.PreparedLaunch.build(ctx, kernel.launcher(ctx, args), grid, (TILE, TILE),
+                                         args)  # fmt: skip
+    if launch is None:
+        return lambda a: small_gram(ctx, a)
+    new = ctx.backend.allocator(tuple(args[-1].shape), x.dtype, x)
+
+    def call(a: Any) -> Any:
+        out = new()
+        return out if launch(a, out) else small_gram(ctx, a)
+
+    return call
+
+
+def _small_supports(ctx: Context, x: Any) -> str | None:
+    blocked = engine.kernel_supports(ctx, x) or not_contiguous(ctx, x)
+    if blocked:
+        return blocked
+    if x.ndim != 2:
+        return "needs a 2-D array"
+    return None if math.prod(x.shape) else "an empty array"
+
+
+# SMALL_N and SMALL_WORK: see benchmarks/experiments/small_gram.py.
+SMALL_N = 256
+SMALL_WORK = 1 << 22  # multiply-adds: n * n * k
+
+
+def _small_wins(ctx: Context, x: Any) -> str | None:
+    n, k = (int(d) for d in x.shape)
+    if n <= SMALL_N and n * n * k <= SMALL_WORK:
+        return None
+    return f"{n}x{k} is past what one launch does faster than BLAS (n <= {SMALL_N}, n*n*k <= 2^22)"
+
+
+@gram.register(
+    "numba-cuda",
+    reason="one launch, a thread a pair of rows summed in float64: exactly symmetric",
+    supports=_small_supports,
+    wins=_small_wins,
+)
+def _gram_small(ctx: Context, x: Any) -> Any:
+    return small_gram(ctx, x)
+
+
+_gram_small.bind = _bind_small  # type: ignore[attr-defined]
+
+
+def ptx_cases() -> Iterator[tuple[str, Any, list[Any], bool]]:
+    """(label, kernel function, argument types, raw) of the small Gram kernels."""
+    from ...engines.cuda.compiler import array_type
+
+    for dtype in ("float32", "float64"):
+        types_ = [array_type(dtype, 2), array_type(dtype, 2)]
+        yield f"small gram {dtype}", _small_kernel().module().kernel, types_, False
 
 
 # On the GPU (benchmarks/results/gram-nvidia-h100-80gb-hbm3.md, H100), cuBLAS syrk plus the

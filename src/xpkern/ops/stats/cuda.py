@@ -22,6 +22,7 @@ from .core import TOO_FEW, mean_var_op
 __all__ = ["THREADS", "mean_var_kernel", "ptx_cases", "rows_mean_var"]
 
 THREADS = 256
+UNROLL = 4  # values a thread reads before using them (benchmarks/experiments/mean_var_unroll.py)
 
 _SOURCE = """
 import math
@@ -51,7 +52,7 @@ def kernel(x, correction, largest, out):
         raw = 0.0
         bad = 0.0  # stays 0 while every value is finite (v - v is NaN for inf and NaN)
         j = tid
-        while j < n:
+{UNROLLED}        while j < n:
             v = numba.float64(x[row, j])
             d = v - shift
             s1 += d
@@ -103,10 +104,32 @@ def kernel(x, correction, largest, out):
 """
 
 
-def mean_var_kernel(dtype: str) -> Any:
-    """The row kernel for ``dtype`` (float32 or float64)."""
-    key = ("mean_var", dtype, THREADS)
-    return engine.cached_kernel(key, "cuda_mean_var", lambda: _SOURCE.replace("{T}", str(THREADS)))
+def _unrolled(unroll: int) -> str:
+    """The loop that reads ``unroll`` values a thread before using any: more loads in flight
+    than one a thread, which alone leaves the memory system idle."""
+    if unroll == 1:
+        return ""
+    at = [f"j + {i * THREADS}" if i else "j" for i in range(unroll)]
+    loads = "".join(f"            v{i} = numba.float64(x[row, {a}])\n" for i, a in enumerate(at))
+    sums = "".join(
+        f"            d = v{i} - shift\n            s1 += d\n            s2 += d * d\n"
+        f"            raw += v{i}\n            bad += v{i} - v{i}\n"
+        for i in range(unroll)
+    )
+    step = f"            c += {unroll}.0\n            j += {unroll * THREADS}\n"
+    return f"        while j + {(unroll - 1) * THREADS} < n:\n" + loads + sums + step
+
+
+def mean_var_kernel(dtype: str, unroll: int | None = None) -> Any:
+    """The row kernel for ``dtype`` (float32 or float64), reading ``unroll`` values a thread
+    at a time (``UNROLL`` unless given)."""
+    unroll = UNROLL if unroll is None else unroll
+    key = ("mean_var", dtype, THREADS, unroll)
+
+    def source() -> str:
+        return _SOURCE.replace("{UNROLLED}", _unrolled(unroll)).replace("{T}", str(THREADS))
+
+    return engine.cached_kernel(key, f"cuda_mean_var_{unroll}", source)
 
 
 def _arguments(ctx: Context, x: Any, correction: float) -> tuple[Any, list[Any], int]:
