@@ -1,12 +1,14 @@
-"""The CUDA ``mean_var`` row kernel reading 1, 2, 4 or 8 values a thread before using them.
+"""The CUDA ``mean_var`` row kernel: threads a row, and values a thread reads before using them.
 
 Run: ``python -m benchmarks.experiments.mean_var_unroll [--out DIR]`` on a CUDA machine with
 torch.
-Chose ``xpkern.ops.stats.cuda.UNROLL``. With one load a thread in flight the kernel reads far
-below the memory's bandwidth; reading several before using any keeps more bytes in flight.
-Each variant is launched (pipelined, so host time hides) on rows of several shapes, next to
-``torch.var_mean`` and the device copy of the input, with its largest relative error against
-float64.
+Chose ``xpkern.ops.stats.cuda.UNROLL`` and ``SHORT_ROW``. With one load a thread in flight the
+kernel reads far below the memory's bandwidth; reading several before using any keeps more
+bytes in flight. A block of many threads on a short row spends its time merging the threads'
+sums; fewer threads a row merge in fewer steps.
+Each variant (threads a row / values read at a time) is launched (pipelined, so host time
+hides) on rows of several shapes, next to ``torch.var_mean`` and the device copy of the input,
+with its largest relative error against float64.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ import torch
 from benchmarks._harness import arguments, measure, save
 from xpkern.backends import resolve
 from xpkern.engines import cuda as engine
-from xpkern.ops.stats.cuda import THREADS, mean_var_kernel
+from xpkern.ops.stats.cuda import mean_var_kernel
 
-SHAPES = [(8192, 8192), (16384, 1000), (1000, 1000)]
-UNROLLS = [1, 2, 4, 8]
+SHAPES = [(8192, 8192), (16384, 4096), (65536, 1024), (262144, 256), (16384, 1000)]
+VARIANTS = [(256, 1), (256, 4), (256, 8), (128, 4), (64, 4), (32, 4)]  # (threads, unroll)
 
 
 def _relative(got: torch.Tensor, want: torch.Tensor) -> float:
@@ -39,22 +41,22 @@ def _row(x: torch.Tensor) -> dict[str, Any]:
     want_var, want_mean = torch.var_mean(x.double(), dim=-1, correction=0)
     ctx = resolve(x)
     largest = float(np.finfo(dtype).max)
-    for unroll in UNROLLS:
-        kernel = mean_var_kernel(dtype, unroll)
+    for threads, unroll in VARIANTS:
+        kernel = mean_var_kernel(dtype, threads, unroll)
         out = engine.empty(ctx, (2, x.shape[0]), x.dtype, x)
         args = [x, 0.0, largest, out]
         launch = kernel.launcher(ctx, args)
 
-        def call(launch: Any = launch, args: list[Any] = args) -> None:
-            launch.launch(ctx, (min(x.shape[0], 2**20),), (THREADS,), args)
+        def call(launch: Any = launch, args: list[Any] = args, block: int = threads) -> None:
+            launch.launch(ctx, (min(x.shape[0], 2**20),), (block,), args)
 
         call()
         sync()
         err = max(_relative(out[0], want_mean), _relative(out[1], want_var))
         t = measure(call, sync)
-        row[f"unroll {unroll} us"] = t * 1e6
-        row[f"unroll {unroll} x copy"] = t / copy
-        row[f"unroll {unroll} rel err"] = err
+        row[f"{threads}/{unroll} us"] = t * 1e6
+        row[f"{threads}/{unroll} x copy"] = t / copy
+        row[f"{threads}/{unroll} rel err"] = err
     print(row, flush=True)
     return row
 
@@ -71,7 +73,7 @@ def rows() -> list[dict[str, Any]]:
 def main() -> None:
     args = arguments()
     columns = ["shape", "dtype", "copy us", "torch.var_mean us"] + [
-        f"unroll {u} {what}" for u in UNROLLS for what in ("us", "x copy", "rel err")
+        f"{t}/{u} {what}" for t, u in VARIANTS for what in ("us", "x copy", "rel err")
     ]
     save("mean-var-unroll", rows(), columns, args.out)
 

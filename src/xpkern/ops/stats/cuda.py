@@ -19,7 +19,7 @@ from ...backends import Context
 from ...engines import cuda as engine
 from .core import TOO_FEW, mean_var_op
 
-__all__ = ["THREADS", "mean_var_kernel", "ptx_cases", "rows_mean_var"]
+__all__ = ["THREADS", "mean_var_kernel", "ptx_cases", "rows_mean_var", "threads_for"]
 
 THREADS = 256
 UNROLL = 4  # values a thread reads before using them (benchmarks/experiments/mean_var_unroll.py)
@@ -104,36 +104,45 @@ def kernel(x, correction, largest, out):
 """
 
 
-def _unrolled(unroll: int) -> str:
+def _unrolled(unroll: int, threads: int) -> str:
     """The loop that reads ``unroll`` values a thread before using any: more loads in flight
     than one a thread, which alone leaves the memory system idle."""
     if unroll == 1:
         return ""
-    at = [f"j + {i * THREADS}" if i else "j" for i in range(unroll)]
+    at = [f"j + {i * threads}" if i else "j" for i in range(unroll)]
     loads = "".join(f"            v{i} = numba.float64(x[row, {a}])\n" for i, a in enumerate(at))
     sums = "".join(
         f"            d = v{i} - shift\n            s1 += d\n            s2 += d * d\n"
         f"            raw += v{i}\n            bad += v{i} - v{i}\n"
         for i in range(unroll)
     )
-    step = f"            c += {unroll}.0\n            j += {unroll * THREADS}\n"
-    return f"        while j + {(unroll - 1) * THREADS} < n:\n" + loads + sums + step
+    step = f"            c += {unroll}.0\n            j += {unroll * threads}\n"
+    return f"        while j + {(unroll - 1) * threads} < n:\n" + loads + sums + step
 
 
-def mean_var_kernel(dtype: str, unroll: int | None = None) -> Any:
-    """The row kernel for ``dtype`` (float32 or float64), reading ``unroll`` values a thread
-    at a time (``UNROLL`` unless given)."""
-    unroll = UNROLL if unroll is None else unroll
-    key = ("mean_var", dtype, THREADS, unroll)
+def mean_var_kernel(dtype: str, threads: int = THREADS, unroll: int = UNROLL) -> Any:
+    """The row kernel for ``dtype`` (float32 or float64): ``threads`` a row (a power of two),
+    each reading ``unroll`` values at a time."""
+    key = ("mean_var", dtype, threads, unroll)
 
     def source() -> str:
-        return _SOURCE.replace("{UNROLLED}", _unrolled(unroll)).replace("{T}", str(THREADS))
+        text = _SOURCE.replace("{UNROLLED}", _unrolled(unroll, threads))
+        return text.replace("{T}", str(threads))
 
-    return engine.cached_kernel(key, f"cuda_mean_var_{unroll}", source)
+    return engine.cached_kernel(key, f"cuda_mean_var_{threads}_{unroll}", source)
 
 
-def _arguments(ctx: Context, x: Any, correction: float) -> tuple[Any, list[Any], int]:
-    """(the kernel, its arguments with a new output, its grid) for ``x``."""
+# SHORT_ROW: see benchmarks/experiments/mean_var_unroll.py.
+SHORT_ROW = 1024
+
+
+def threads_for(n: int) -> int:
+    """Threads a row of ``n``: a short row's block merges its threads' sums in fewer steps."""
+    return 32 if n <= SHORT_ROW else THREADS
+
+
+def _arguments(ctx: Context, x: Any, correction: float) -> tuple[Any, list[Any], int, int]:
+    """(the kernel, its arguments with a new output, its grid, its block) for ``x``."""
     import numpy as np
 
     n = int(x.shape[-1])
@@ -141,8 +150,9 @@ def _arguments(ctx: Context, x: Any, correction: float) -> tuple[Any, list[Any],
     count = int(rows.shape[0])
     out = engine.empty(ctx, (2, count), x.dtype, x)
     largest = float(np.finfo(dtype_name(x.dtype)).max)
-    kernel = mean_var_kernel(dtype_name(x.dtype))
-    return kernel, [rows, float(correction), largest, out], min(count, 2**20)
+    threads = threads_for(n)
+    kernel = mean_var_kernel(dtype_name(x.dtype), threads)
+    return kernel, [rows, float(correction), largest, out], min(count, 2**20), threads
 
 
 def _split(out: Any, shape: tuple[int, ...], keepdims: bool) -> tuple[Any, Any]:
@@ -155,8 +165,8 @@ def rows_mean_var(ctx: Context, x: Any, correction: float,
                   keepdims: bool = False) -> tuple[Any, Any]:  # fmt: skip
     """(mean, var) along the last axis of a C-contiguous CUDA array, each of shape
     ``x.shape[:-1]`` (with a last axis of 1 where ``keepdims``)."""
-    kernel, args, grid = _arguments(ctx, x, correction)
-    kernel(ctx, (grid,), (THREADS,), args)
+    kernel, args, grid, threads = _arguments(ctx, x, correction)
+    kernel(ctx, (grid,), (threads,), args)
     return _split(args[-1], tuple(x.shape[:-1]), keepdims)
 
 
@@ -165,8 +175,8 @@ def _bind(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
     """The kernel's call for arrays like ``x`` (a kept call: same shape, dtype, layout and
     device), its launch prepared once: a call allocates the output and launches."""
     shape = tuple(x.shape[:-1])
-    kernel, args, grid = _arguments(ctx, x, correction)
-    launch = engine.PreparedLaunch.build(ctx, kernel.launcher(ctx, args), (grid,), (THREADS,),
+    kernel, args, grid, threads = _arguments(ctx, x, correction)
+    launch = engine.PreparedLaunch.build(ctx, kernel.launcher(ctx, args), (grid,), (threads,),
                                          args)  # fmt: skip
     if launch is None:
         return lambda a: _mean_var_cuda(ctx, a, axes, correction, keepdims)
@@ -216,8 +226,9 @@ def ptx_cases() -> Iterator[tuple[str, Any, list[Any], bool]]:
     """(label, kernel function, argument types, raw) of the mean_var kernels."""
     from ...engines.cuda.compiler import array_type, scalar_type
 
+    f64 = scalar_type("float64")
     for dtype in ("float32", "float64"):
-        kernel = mean_var_kernel(dtype).module().kernel
-        f64 = scalar_type("float64")
         types_ = [array_type(dtype, 2), f64, f64, array_type(dtype, 2)]
-        yield f"mean_var {dtype}", kernel, types_, False
+        for threads in sorted({threads_for(SHORT_ROW), threads_for(SHORT_ROW + 1)}):
+            kernel = mean_var_kernel(dtype, threads).module().kernel
+            yield f"mean_var {dtype} {threads}", kernel, types_, False
