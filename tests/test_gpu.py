@@ -49,17 +49,27 @@ def test_cupy_input_gives_cupy_output():
     np.testing.assert_allclose(cupy.asnumpy(g), cupy.asnumpy(x @ x.T), rtol=1e-4, atol=1e-3)
 
 
-@pytest.mark.parametrize("n", [1, 7, 79, 1024])
-def test_small_cupy_grams_take_syrk_and_small_tensors_the_generic_path(n):
+@pytest.mark.parametrize(("n", "k"), [(1, 16), (7, 16), (79, 16), (1024, 16), (100, 128)])
+def test_small_grams_take_one_launch(n, k):
     cupy = _cupy()
-    x = cupy.random.standard_normal((n, 16), dtype=cupy.float32)
-    assert xpkern.explain(xpkern.matmul, x).impl == "cublas-syrk"
-    g = xpkern.matmul(x)
-    assert isinstance(g, cupy.ndarray) and bool((g == g.T).all())
+    x = cupy.random.standard_normal((n, k), dtype=cupy.float32)
     wide = cupy.asnumpy(x).astype(np.float64)
-    np.testing.assert_allclose(cupy.asnumpy(g), wide @ wide.T, rtol=1e-4, atol=1e-4)
-    t = torch.as_tensor(x, device="cuda")
-    assert xpkern.explain(xpkern.matmul, t).impl == "generic"
+    for a in (x, torch.as_tensor(x, device="cuda")):
+        assert xpkern.explain(xpkern.matmul, a).impl == "numba-cuda"
+        for _ in range(2):  # the full path, then the kept call
+            g = xpkern.matmul(a)
+            assert type(g) is type(a) and bool((g == g.T).all())
+            np.testing.assert_allclose(cupy.asnumpy(cupy.asarray(g)), wide @ wide.T, rtol=1e-5,
+                                       atol=1e-5)  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", [(512, 256), (2048, 16)])
+def test_grams_past_the_small_kernel_take_blas(shape):
+    cupy = _cupy()
+    x = cupy.random.standard_normal(shape, dtype=cupy.float32)
+    expected = "cublas-syrk" if shape[0] <= 1024 else "generic"
+    assert xpkern.explain(xpkern.matmul, x).impl == expected
+    assert xpkern.explain(xpkern.matmul, torch.as_tensor(x, device="cuda")).impl == "generic"
 
 
 def test_grad_input_on_gpu_takes_generic_path():

@@ -2,7 +2,7 @@
 
 Run: ``python -m benchmarks.experiments.mean_var_unroll [--out DIR]`` on a CUDA machine with
 torch.
-Chose ``xpkern.ops.stats.cuda.UNROLL`` and ``SHORT_ROW``. With one load a thread in flight the
+Chose ``xpkern.ops.stats.cuda.UNROLL`` and ``threads_for``. With one load a thread in flight the
 kernel reads far below the memory's bandwidth; reading several before using any keeps more
 bytes in flight. A block of many threads on a short row spends its time merging the threads'
 sums; fewer threads a row merge in fewer steps.

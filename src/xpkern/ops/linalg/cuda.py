@@ -123,16 +123,22 @@ def _small_supports(ctx: Context, x: Any) -> str | None:
     return None if math.prod(x.shape) else "an empty array"
 
 
-# SMALL_N and SMALL_WORK: see benchmarks/experiments/small_gram.py.
-SMALL_N = 256
-SMALL_WORK = 1 << 22  # multiply-adds: n * n * k
+# One thread sums a pair's k products in turn, so the kernel's time grows with k: on an H100 it
+# beats both BLAS paths (torch's product and mirror, CuPy's syrk and mirror) from 16x10 to
+# 1024x16, 100x100 and 256x64 float32, one synchronised call (17-33 us against 36-47), and
+# loses at 256x256, 512x128 and 100x1000 (56-97 us against 41-77):
+# benchmarks/results/small-gram-nvidia-h100-80gb-hbm3.md.
+SMALL_N = 1024
+SMALL_K = 128
+SMALL_WORK = 1 << 24  # multiply-adds: n * n * k
 
 
 def _small_wins(ctx: Context, x: Any) -> str | None:
     n, k = (int(d) for d in x.shape)
-    if n <= SMALL_N and n * n * k <= SMALL_WORK:
+    if n <= SMALL_N and k <= SMALL_K and n * n * k <= SMALL_WORK:
         return None
-    return f"{n}x{k} is past what one launch does faster than BLAS (n <= {SMALL_N}, n*n*k <= 2^22)"
+    return (f"{n}x{k} is past what one launch does faster than BLAS (n <= {SMALL_N}, "
+            f"k <= {SMALL_K}, n*n*k <= 2^24)")  # fmt: skip
 
 
 @gram.register(
@@ -161,14 +167,14 @@ def ptx_cases() -> Iterator[tuple[str, Any, list[Any], bool]]:
 # mirroring kernel beats gemm from 2048x2048 on (1.4-1.7x) up to 1.9x at 8192x8192 float32
 # (11.3 ms vs 21.5 ms). Below that both are launch-bound and syrk's second kernel loses
 # (1024x1024: 0.23-0.8x), and tall inputs lose too (16384x256: 0.9x; 8192x64: 0.4x).
-# Launch-bound CuPy arrays are the exception: there the generic path's product, transposes
-# and masked select cost more host time than CuPy's own syrk call and its mirroring kernel,
-# at every size of two H200 sweeps (n x 16 float32, n = 7 to 1024, one synchronised call:
-# 79-133 us against the generic 94-144 in overhead-auto-mask-nvidia-h200.md, 93-129 against
-# 167-249 in overhead-auto-nvidia-h200.md); torch tensors lose there (120-196 against
-# 53-101: the conversions to CuPy arrays and back). Both sweeps ran before CuPy calls were
-# kept (their devices did not key the cache): the generic path's kept call is yet to be
-# timed against this.
+# Launch-bound CuPy arrays past the small kernel are the exception: there the generic path's
+# product, transposes and masked select cost more host time than CuPy's own syrk call and its
+# mirroring kernel, at every size of two H200 sweeps (n x 16 float32, n = 7 to 1024, one
+# synchronised call: 79-133 us against the generic 94-144 in overhead-auto-mask-nvidia-h200.md,
+# 93-129 against 167-249 in overhead-auto-nvidia-h200.md); torch tensors lose there (120-196
+# against 53-101: the conversions to CuPy arrays and back). Both sweeps ran before CuPy calls were
+# kept (their devices did not key the cache); the generic path's kept call on CuPy arrays is yet to
+# be timed against this.
 _CUPY_SMALL_N = 1024
 
 

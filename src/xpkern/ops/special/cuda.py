@@ -170,10 +170,24 @@ def _logsumexp_cuda(ctx: Context, x: Any, axes: tuple[int, ...], keepdims: bool,
 # With dispatch cached per signature the row kernels beat the composed ops at every size of the
 # H200 sweep (benchmarks/results/overhead-auto-nvidia-h200.md, one synchronised call each):
 # CuPy softmax 138 us against 191 at 1000 elements and 212 against 461 at 2^24; log_softmax
-# 129 against 534 and 164 against 905. Torch tensors take torch's own softmax first
-# (ops/special/native.py), faster at every size; log_softmax has no such twin (torch's takes
-# the log of the rounded sum, as SciPy's logsumexp does not).
-@softmax_op.register("numba-cuda", reason=_CUDA_REASON, supports=_rows_supports)
+# 129 against 534 and 164 against 905. Torch tensors take torch's own softmax
+# (ops/special/native.py) but for float32 rows of 4097 to 8192, held in registers: on an H100,
+# one synchronised kept call, 1000 to 4096 x 4096 float32 took 17-77 us with torch's and
+# 19-95 with the kernel; 8192 x 8192 took 244 with the kernel against 315 (float64 rows, in
+# shared or global memory, lost at 8192: 1164 against 676;
+# benchmarks/results/torch-cuda-rules-nvidia-h100-80gb-hbm3.md). log_softmax has no such twin
+# (torch's takes the log of the rounded sum, as SciPy's logsumexp does not).
+def _softmax_wins(ctx: Context, x: Any, axes: tuple[int, ...]) -> str | None:
+    if ctx.backend.name != "torch":
+        return None
+    n = int(x.shape[-1])
+    if rows_layout(n, dtype_name(x.dtype)) == ("registers", 256):
+        return None
+    return f"torch's own softmax is faster on rows of {n} {dtype_name(x.dtype)} values"
+
+
+@softmax_op.register("numba-cuda", reason=_CUDA_REASON, supports=_rows_supports,
+                     wins=_softmax_wins)  # fmt: skip
 def _softmax_cuda(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
     return rows_run(ctx, x, "softmax")
 

@@ -132,13 +132,18 @@ def mean_var_kernel(dtype: str, threads: int = THREADS, unroll: int = UNROLL) ->
     return engine.cached_kernel(key, f"cuda_mean_var_{threads}_{unroll}", source)
 
 
-# SHORT_ROW: see benchmarks/experiments/mean_var_unroll.py.
+# One warp a row reads fastest at every shape of an H100 sweep (8192 to 262144 rows of 256 to
+# 8192 values, 4 values read at a time: 0.51-1.4x the device copy, where 256 threads a row
+# took 0.55-8.4x; benchmarks/results/mean-var-unroll-nvidia-h100-80gb-hbm3.md): a block of
+# many threads on a row spends its time merging their sums. A few long rows keep a block
+# each, so that they still spread over the multiprocessors.
+MANY_ROWS = 1024
 SHORT_ROW = 1024
 
 
-def threads_for(n: int) -> int:
-    """Threads a row of ``n``: a short row's block merges its threads' sums in fewer steps."""
-    return 32 if n <= SHORT_ROW else THREADS
+def threads_for(n: int, count: int) -> int:
+    """Threads a row for ``count`` rows of ``n``."""
+    return 32 if count >= MANY_ROWS or n <= SHORT_ROW else THREADS
 
 
 def _arguments(ctx: Context, x: Any, correction: float) -> tuple[Any, list[Any], int, int]:
@@ -150,7 +155,7 @@ def _arguments(ctx: Context, x: Any, correction: float) -> tuple[Any, list[Any],
     count = int(rows.shape[0])
     out = engine.empty(ctx, (2, count), x.dtype, x)
     largest = float(np.finfo(dtype_name(x.dtype)).max)
-    threads = threads_for(n)
+    threads = threads_for(n, count)
     kernel = mean_var_kernel(dtype_name(x.dtype), threads)
     return kernel, [rows, float(correction), largest, out], min(count, 2**20), threads
 
@@ -203,12 +208,15 @@ def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
     return None
 
 
-# On an H200 the kernel beats CuPy's composed reductions at every size of the sweep but the
+# On an H200 the kernel beat CuPy's composed reductions at every size of the sweep but the
 # largest (benchmarks/results/overhead-auto-sweep2-nvidia-h200.md, one synchronised call:
-# 1000 elements 91 us against 147; 2^24, 268 against 274; in overhead-auto-nvidia-h200.md,
-# from a noisier host, 2^24 took 285 against 233), so it takes CuPy arrays always. Torch
-# tensors take torch's own mean and var first (native.py): its var_mean is faster than this
-# kernel (8192 x 8192 float32: 145 us against 193, overhead-auto-sweep1-nvidia-h200.md).
+# 1000 elements 91 us against 147; 2^24, 268 against 274), before it read a warp a row and 4
+# values at a time, so it takes CuPy arrays always. Torch tensors too, before torch's own
+# mean and var (native.py): on an H100, rows along the last axis, one synchronised kept call,
+# the kernel (then a block a row) took 27-151 us where torch's two ops took 32-254 from 1000
+# to 8192 x 8192 float32 (27-217 against 47-463 float64); torch's one var_mean, which gives
+# NaN for the mean of [-inf, -inf], took 21-160 (28-292):
+# benchmarks/results/torch-cuda-rules-nvidia-h100-80gb-hbm3.md.
 @mean_var_op.register(
     "numba-cuda",
     reason="one CUDA block a row, read once: shifted sums in float64, merged by Chan's update",
@@ -229,6 +237,6 @@ def ptx_cases() -> Iterator[tuple[str, Any, list[Any], bool]]:
     f64 = scalar_type("float64")
     for dtype in ("float32", "float64"):
         types_ = [array_type(dtype, 2), f64, f64, array_type(dtype, 2)]
-        for threads in sorted({threads_for(SHORT_ROW), threads_for(SHORT_ROW + 1)}):
+        for threads in (32, THREADS):
             kernel = mean_var_kernel(dtype, threads).module().kernel
             yield f"mean_var {dtype} {threads}", kernel, types_, False

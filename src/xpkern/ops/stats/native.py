@@ -28,7 +28,8 @@ def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
 # On the CPU, torch's var is slower than the generic path's two sums from about 10^4 elements
 # (2 cores: 10^4 float64, 94 us against 44; 10^6, 3.8 ms against 1.3); on CUDA it wins at every
 # size of the H200 sweep. Figures: python -m benchmarks --only auto. (Contiguous float32/64
-# CPU tensors that need no grad take the Numba row kernel before this.)
+# tensors that need no grad take the row kernels before this, Numba's on the CPU and the CUDA
+# one along the last axis: see cuda.py.)
 _CPU_MAX_SIZE = 4096
 
 
