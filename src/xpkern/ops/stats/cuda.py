@@ -216,11 +216,27 @@ def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
 # the kernel (then a block a row) took 27-151 us where torch's two ops took 32-254 from 1000
 # to 8192 x 8192 float32 (27-217 against 47-463 float64); torch's one var_mean, which gives
 # NaN for the mean of [-inf, -inf], took 21-160 (28-292):
-# benchmarks/results/torch-cuda-rules-nvidia-h100-80gb-hbm3.md.
+# benchmarks/results/torch-cuda-rules-nvidia-h100-80gb-hbm3.md. Those rows were many, or
+# short: a few rows longer than LONG_ROW, a block each, would leave most multiprocessors idle
+# where torch's reductions spread a row over the device, so torch tensors keep torch's own
+# there until benchmarks/experiments/mean_var_few_rows.py has timed it.
+LONG_ROW = 8192
+
+
+def _wins(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
+          keepdims: bool) -> str | None:  # fmt: skip
+    n, count = int(x.shape[-1]), math.prod(x.shape[:-1])
+    if ctx.backend.name == "torch" and n > LONG_ROW and count < engine.multiprocessors():
+        return (f"{count} rows of {n}: too few to fill the device a block a row; torch's "
+                "reductions spread a row over it")  # fmt: skip
+    return None
+
+
 @mean_var_op.register(
     "numba-cuda",
     reason="one CUDA block a row, read once: shifted sums in float64, merged by Chan's update",
     supports=_supports,
+    wins=_wins,
 )
 def _mean_var_cuda(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
                    keepdims: bool) -> tuple[Any, Any]:  # fmt: skip
