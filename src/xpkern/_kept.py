@@ -71,12 +71,19 @@ def _array_key(x: Any, backend: Any) -> tuple[Any, ...] | None:
 
 def _key(x: Any, extra: tuple[Any, ...]) -> tuple[Any, ...] | None:
     backend = backend_of(x)
-    first = None if backend is None else _array_key(x, backend)
-    if first is None:
+    sig = None if backend is None else backend.signature(x)
+    if sig is None:
         return None
+    # _array_key(x, backend), written out: this runs on every kept call.
+    device = None if backend.signature_has_device else backend.device_key(x)
+    first = (backend.name, device, sig)
     # Typed, so that axis=1.0 is refused where axis=1 was kept; a tuple's items are typed
     # one by one (call_key), another array by its own signature and device, the common
-    # plain values all at once.
+    # plain values all at once (one plain value, the most common call, on its own).
+    if len(extra) == 1:
+        kind = type(extra[0])
+        if kind in _PLAIN_TYPES:
+            return (first, kind, extra)
     types = tuple(map(type, extra))
     if _PLAIN_TYPES.issuperset(types):
         return (first, types, extra)
