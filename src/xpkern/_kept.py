@@ -71,7 +71,9 @@ def _array_key(x: Any, backend: Any) -> tuple[Any, ...] | None:
 
 def _key(x: Any, extra: tuple[Any, ...]) -> tuple[Any, ...] | None:
     backend = backend_of(x)
-    sig = None if backend is None else backend.signature(x)
+    if backend is None:
+        return None
+    sig = backend.signature(x)
     if sig is None:
         return None
     # _array_key(x, backend), written out: this runs on every kept call.
