@@ -137,13 +137,14 @@ def mean_var_kernel(dtype: str, threads: int = THREADS, unroll: int = UNROLL) ->
 # took 0.55-8.4x; benchmarks/results/mean-var-unroll-nvidia-h100-80gb-hbm3.md): a block of
 # many threads on a row spends its time merging their sums. A few long rows keep a block
 # each, so that they still spread over the multiprocessors.
+WARP = 32
 MANY_ROWS = 1024
 SHORT_ROW = 1024
 
 
 def threads_for(n: int, count: int) -> int:
     """Threads a row for ``count`` rows of ``n``."""
-    return 32 if count >= MANY_ROWS or n <= SHORT_ROW else THREADS
+    return WARP if count >= MANY_ROWS or n <= SHORT_ROW else THREADS
 
 
 def _arguments(ctx: Context, x: Any, correction: float) -> tuple[Any, list[Any], int, int]:
@@ -253,6 +254,6 @@ def ptx_cases() -> Iterator[tuple[str, Any, list[Any], bool]]:
     f64 = scalar_type("float64")
     for dtype in ("float32", "float64"):
         types_ = [array_type(dtype, 2), f64, f64, array_type(dtype, 2)]
-        for threads in (32, THREADS):
+        for threads in (WARP, THREADS):  # every count threads_for gives
             kernel = mean_var_kernel(dtype, threads).module().kernel
             yield f"mean_var {dtype} {threads}", kernel, types_, False
