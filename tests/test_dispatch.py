@@ -308,3 +308,47 @@ def test_kept_pair_calls_take_each_calls_second_array(size):
         xpkern.cdist(x, y, metric="nope")
     with pytest.raises(ValueError, match="features"):
         xpkern.cdist(x, y[:, :3])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x, axis: xpkern.softmax(x, axis=axis),
+        lambda x, axis: xpkern.log_softmax(x, axis=axis),
+        lambda x, axis: xpkern.logsumexp(x, axis=axis),
+        lambda x, axis: xpkern.mean_var(x, axis=axis)[1],
+    ],
+)
+def test_kept_calls_tell_numpy_integer_axes_apart(call):
+    # np.int64(0) and np.int64(1) are two keys: each call reduces along its own axis.
+    x = np.arange(12.0).reshape(3, 4) ** 1.5
+    for axis in (0, 1, 0, 1):
+        got = call(x, np.int64(axis))
+        np.testing.assert_allclose(got, call(x, axis), rtol=1e-12)
+        assert got.shape == call(x, axis).shape
+
+
+def test_kept_calls_tell_layouts_apart():
+    # One shape in three layouts (C order, Fortran order, a strided view): each is its own key,
+    # and each gets NumPy's answer.
+    base = np.arange(1.0, 25.0).reshape(4, 6) / 7
+    layouts = [base[:, :3].copy(), np.asfortranarray(base[:, :3]), base[:, ::2]]
+    for _ in range(2):
+        for m in layouts:
+            np.testing.assert_allclose(xpkern.matmul(m), m @ m.T, rtol=1e-13)
+            np.testing.assert_allclose(xpkern.softmax(m, axis=0),
+                                       np.exp(m) / np.exp(m).sum(0), rtol=1e-13)  # fmt: skip
+
+
+def test_array_keys_hold_type_layout_and_the_value_of_numpy_scalars():
+    from xpkern.backends import array_key
+
+    x = np.ones((2, 3))
+    assert array_key(x) == array_key(np.zeros((2, 3)))
+    assert array_key(x) != array_key(np.asfortranarray(x))
+    assert array_key(x) != array_key(x.astype(np.float32))
+    assert array_key(x) != array_key(x.view(np.matrix))  # a subclass is another type
+    assert array_key(np.int64(1)) != array_key(np.int64(2))
+    assert array_key(np.int64(1)) != array_key(np.int32(1))
+    for other in (1, 1.0, [1.0], (1,), np.float64, np.dtype("float64"), None):
+        assert array_key(other) is None

@@ -8,7 +8,7 @@ from typing import Any
 
 from ._choice import auto_dispatch
 from ._signature import call_key
-from .backends import backend_of
+from .backends import array_key
 
 __all__ = ["Bound"]
 
@@ -61,27 +61,15 @@ class Bound:
         self._calls.clear()
 
 
-def _array_key(x: Any, backend: Any) -> tuple[Any, ...] | None:
-    sig = backend.signature(x)
-    if sig is None:
-        return None
-    device = None if backend.signature_has_device else backend.device_key(x)
-    return (backend.name, device, sig)
-
-
 def _key(x: Any, extra: tuple[Any, ...]) -> tuple[Any, ...] | None:
-    backend = backend_of(x)
-    if backend is None:
+    first = array_key(x)
+    if first is None:
         return None
-    sig = backend.signature(x)
-    if sig is None:
-        return None
-    # _array_key(x, backend), written out: this runs on every kept call.
-    device = None if backend.signature_has_device else backend.device_key(x)
-    first = (backend.name, device, sig)
+    if not extra:
+        return first
     # Typed, so that axis=1.0 is refused where axis=1 was kept; a tuple's items are typed
-    # one by one (call_key), another array by its own signature and device, the common
-    # plain values all at once (one plain value, the most common call, on its own).
+    # one by one (call_key), another array by its own key, the common plain values all at
+    # once (one plain value, the most common call, on its own).
     if len(extra) == 1:
         kind = type(extra[0])
         if kind in _PLAIN_TYPES:
@@ -89,18 +77,5 @@ def _key(x: Any, extra: tuple[Any, ...]) -> tuple[Any, ...] | None:
     types = tuple(map(type, extra))
     if _PLAIN_TYPES.issuperset(types):
         return (first, types, extra)
-    other = backend_of(extra[0])
-    if other is not None and _PLAIN_TYPES.issuperset(types[1:]):  # (y, plain values)
-        second = _array_key(extra[0], other)
-        return None if second is None else (first, second, types[1:], extra[1:])
-    rest = []
-    for value, kind in zip(extra, types, strict=True):
-        other = None if kind in _PLAIN_TYPES else backend_of(value)
-        if other is not None:
-            part = _array_key(value, other)
-        else:
-            part = (kind, value) if kind in _PLAIN_TYPES else call_key((value,), {})
-        if part is None:
-            return None
-        rest.append(part)
-    return (first, tuple(rest))
+    rest = call_key(extra, {})
+    return None if rest is None else (first, rest)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .backends import backend_of
+from .backends import array_key, backend_of
 
 __all__ = ["call_key"]
 
@@ -43,9 +43,11 @@ def _key(a: Any) -> Any:
             return a
         parts = tuple(_key(x) for x in a)
         return None if None in parts else parts
-    backend = backend_of(a)
-    if backend is not None:
-        return backend.signature(a)
+    key = array_key(a)
+    if key is not None:
+        return key
+    if backend_of(a) is not None:
+        return None  # an array without a cheap key (Dask's)
     if getattr(a, "__xpkern_op__", None) is not None:
         return a  # an xpkern function (an @elementwise one): fixed once built, hashed by identity
     return None

@@ -6,7 +6,7 @@ Nothing here imports an array library until an array of it arrives.
 
 from .base import Backend, dtype_name
 from .context import Context, array_device, array_namespace, namespace, resolve
-from .registry import BACKENDS, backend_of, device_type, installed_backends
+from .registry import BACKENDS, array_key, backend_of, device_type, installed_backends
 from .transfer import to_backend
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "Backend",
     "Context",
     "array_device",
+    "array_key",
     "array_namespace",
     "backend_of",
     "device_type",

@@ -86,9 +86,24 @@ class Backend:
     signature_has_device = False
 
     def signature(self, x: Any) -> Any:
-        """What dispatch rules may look at in ``x`` (type, dtype, shape, layout, grad), as a
-        hashable key; None where no cheap key exists (the call is then dispatched afresh)."""
-        return (type(x), x.dtype, tuple(x.shape), self.contiguous(x))
+        """What dispatch rules may look at in ``x`` (dtype, shape, layout, grad), as a hashable
+        key; None where no cheap key exists (the call is then dispatched afresh)."""
+        return (x.dtype, tuple(x.shape), self.contiguous(x))
+
+    def key_function(self, cls: type) -> Callable[[Any], Any] | None:
+        """The function giving :meth:`signature` of an array of type ``cls`` together with its
+        device (where the signature does not already tell devices apart); None where ``cls``
+        is not an array type."""
+        signature = self.signature
+        if self.signature_has_device:
+            return signature
+        device_key = self.device_key
+
+        def key(x: Any) -> Any:
+            sig = signature(x)
+            return None if sig is None else (sig, device_key(x))
+
+        return key
 
     def device_type(self, x: Any) -> str:
         """``"cpu"`` or ``"cuda"`` (or the library's own word) for where ``x`` lives."""

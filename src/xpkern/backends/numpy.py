@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .base import Backend
@@ -9,11 +10,28 @@ from .base import Backend
 __all__ = ["BACKEND"]
 
 
+def _scalar_key(x: Any) -> Any:
+    # A NumPy scalar passed where a Python number goes (axis=np.int64(1)): its value matters.
+    return (x.dtype, x)
+
+
 class NumPy(Backend):
     signature_has_device = True  # one device: the CPU
 
-    def signature(self, x: Any) -> Any:
-        return (type(x), x.dtype, x.shape, x.flags.c_contiguous)
+    @staticmethod
+    def signature(x: Any) -> Any:
+        # The strides tell every layout apart and cost less to read than x.flags (a plain
+        # function, not a method: this runs on every kept call).
+        return (x.dtype, x.shape, x.strides)
+
+    def key_function(self, cls: type) -> Callable[[Any], Any] | None:
+        import numpy as np
+
+        if issubclass(cls, np.ndarray):
+            return self.signature
+        if issubclass(cls, np.generic):
+            return _scalar_key
+        return None  # a NumPy type object, a dtype: not an array
 
     def device_of(self, x: Any) -> Any:
         return "cpu"

@@ -7,13 +7,14 @@ is cached per type. Adding a library is one file in this folder and one line bel
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from . import cupy, dask, jax, numpy, strict, torch
 from .base import Backend
 
-__all__ = ["BACKENDS", "backend_of", "device_type", "installed_backends"]
+__all__ = ["BACKENDS", "array_key", "backend_of", "device_type", "installed_backends"]
 
 # One line per library, in the order tests and reports list them.
 _LIBRARIES = (numpy, torch, cupy, dask, jax, strict)
@@ -40,6 +41,33 @@ def backend_of(x: object) -> Backend | None:
     if backend is numpy.BACKEND and not hasattr(x, "dtype"):
         return None  # a numpy type object or similar, not an array
     return backend
+
+
+# The key function of each array type seen (None: not an array); starts afresh past this many.
+_KEY_FUNCTIONS: dict[type, Callable[[Any], Any] | None] = {}
+_KEY_TYPES = 256
+
+
+def _key_function(cls: Any) -> Callable[[Any], Any] | None:
+    backend = _backend_of_type(cls)
+    return None if backend is None else backend.key_function(cls)
+
+
+def array_key(x: object) -> tuple[Any, ...] | None:
+    """A hashable key of what dispatch may look at in an array: its type, dtype, shape,
+    layout, device (and grad); None for anything else, and for arrays without a cheap key
+    (Dask's)."""
+    cls = type(x)
+    try:
+        key = _KEY_FUNCTIONS[cls]
+    except KeyError:
+        if len(_KEY_FUNCTIONS) >= _KEY_TYPES:
+            _KEY_FUNCTIONS.clear()
+        key = _KEY_FUNCTIONS[cls] = _key_function(cls)
+    if key is None:
+        return None
+    sig = key(x)
+    return None if sig is None else (cls, sig)
 
 
 def installed_backends() -> list[Backend]:

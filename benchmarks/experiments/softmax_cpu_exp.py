@@ -1,0 +1,80 @@
+"""``softmax`` of NumPy arrays past 1024 elements: the Numba row loop against the composed
+form, which wins only where NumPy's ``exp`` is vectorised for the dtype.
+
+Run: ``python -m benchmarks.experiments.softmax_cpu_exp [--out DIR]`` on the CPU.
+Checks the rule in ``xpkern.ops.special.cpu`` (the loop up to 1024 elements, beyond that only
+where NumPy's ``exp`` of the dtype runs on scalars). Each row records the vector target NumPy
+dispatches ``exp`` to for that dtype; on x86-64 NumPy vectorises float64 ``exp`` only with
+AVX512F, float32 ``exp`` from AVX2 on. Both implementations are forced through
+``xpkern.config``, so each takes the full path (the same host time on both sides); SciPy's
+``softmax`` is the peer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+import xpkern
+from benchmarks._harness import arguments, fastest_batches
+from benchmarks._harness import save as save_rows
+
+SHAPES = [(1000,), (4096,), (10**4,), (10**5,), (10**6,), (100, 1000), (1000, 1000),
+          (100, 10**4)]  # fmt: skip
+
+
+def exp_target(dtype: Any) -> str:
+    """The vector target NumPy dispatches ``exp`` to for ``dtype`` ('' where NumPy cannot
+    say)."""
+    try:
+        from numpy.lib.introspect import opt_func_info
+    except ImportError:  # NumPy < 2.1
+        return ""
+    char = np.dtype(dtype).char
+    found = opt_func_info(func_name="^exp$", signature=char * 2).get("exp", {})
+    return str(found.get(char * 2, {}).get("current", ""))
+
+
+def rows(quick: bool) -> list[dict[str, Any]]:
+    found = []
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        for shape in SHAPES[:5] if quick else SHAPES:
+            x = rng.standard_normal(shape).astype(dtype)
+            size = x.size
+            axis = -1 if x.ndim > 1 else None
+
+            def forced(impl: str, x: Any = x, axis: Any = axis) -> Any:
+                with xpkern.config(impl=impl):
+                    return xpkern.softmax(x, axis=axis)
+
+            fns = {
+                "numba-cpu": lambda: forced("numba-cpu"),
+                "generic": lambda: forced("generic"),
+                "scipy": lambda x=x, axis=axis: special.softmax(x, axis=axis),
+            }
+            inner = dict.fromkeys(fns, max(1, 2 * 10**6 // (10 * size)))
+            best = fastest_batches(fns, lambda: None, rounds=7, inner=inner, each_sync=False)
+            row: dict[str, Any] = {"dtype": np.dtype(dtype).name,
+                                   "shape": "x".join(map(str, shape)),
+                                   "exp target": exp_target(dtype)}  # fmt: skip
+            row.update({f"{name} us": 1e6 * t for name, t in best.items()})
+            row["loop / composed"] = best["numba-cpu"] / best["generic"]
+            with xpkern.config(impl="auto"):
+                row["auto picks"] = xpkern.explain(xpkern.softmax, x, axis=axis).impl
+            print(row, flush=True)
+            found.append(row)
+    return found
+
+
+def main() -> None:
+    args = arguments()
+    columns = ["dtype", "shape", "exp target", "numba-cpu us", "generic us", "scipy us",
+               "loop / composed", "auto picks"]  # fmt: skip
+    save_rows("softmax-cpu-exp", rows(args.quick), columns, args.out)
+
+
+if __name__ == "__main__":
+    main()
