@@ -84,6 +84,19 @@ def test_torch_mean_var_takes_the_kernel_but_on_few_long_rows(shape, expected):
     torch.testing.assert_close(var.double(), want_var, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize(("shape", "expected"), [((1000,), "numba-cuda"),
+                                                 ((4, 1 << 16), "numba-cuda"),
+                                                 ((4, 1 << 20), "generic")])  # fmt: skip
+def test_cupy_mean_var_leaves_few_very_long_rows_to_cupy(shape, expected):
+    cupy = _cupy()
+    x = cupy.random.standard_normal(shape, dtype=cupy.float32)
+    assert xpkern.explain(xpkern.mean_var, x, axis=-1).impl == expected
+    mean, var = xpkern.mean_var(x, axis=-1)
+    host = cupy.asnumpy(x).astype(np.float64)
+    np.testing.assert_allclose(cupy.asnumpy(mean), host.mean(axis=-1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(cupy.asnumpy(var), host.var(axis=-1), rtol=1e-5, atol=1e-6)
+
+
 def test_grad_input_on_gpu_takes_generic_path():
     x = torch.randn(512, 512, device="cuda", requires_grad=True)
     assert xpkern.explain(xpkern.matmul, x).impl == "generic"

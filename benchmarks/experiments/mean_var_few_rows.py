@@ -1,12 +1,14 @@
-"""The CUDA ``mean_var`` kernel on a few long rows, where a block a row leaves most
-multiprocessors idle, against torch's own reductions, which spread one row over the device.
+"""The CUDA ``mean_var`` kernel on a few long rows, where a warp or block a row leaves most
+multiprocessors idle, against the library's own reductions, which spread one row over the
+device: torch's (``mean`` and ``var``, and ``var_mean``), and with CuPy installed CuPy's
+(the generic path, and ``mean`` and ``var``).
 
 Run: ``python -m benchmarks.experiments.mean_var_few_rows [--out DIR]`` on a CUDA machine with
 torch.
-Checks the rule ``xpkern.ops.stats.cuda.LONG_ROW`` (set without this run: torch tensors with
-fewer rows than multiprocessors, longer than it, keep torch's own reductions). Each call is
-synchronised (a user's single call); the implementations are forced through
-``xpkern.config``, so each takes the full path (the same host time on both sides).
+Checks the rule ``xpkern.ops.stats.cuda.LONG_ROW`` (fewer rows than multiprocessors, longer
+than it, keep the library's own reductions). Each call is synchronised (a user's single
+call); the implementations are forced through ``xpkern.config``, so each takes the full path
+(the same host time on both sides).
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import torch
 import xpkern
 from benchmarks._harness import arguments, measure, save
 
-SHAPES = [(1, 1 << 14), (1, 1 << 16), (1, 1 << 20), (1, 1 << 24), (16, 1 << 16), (16, 1 << 20),
-          (128, 1 << 16), (128, 1 << 17)]  # fmt: skip
+SHAPES = [(1, 1 << 14), (1, 1 << 16), (1, 1 << 18), (1, 1 << 19), (1, 1 << 20), (1, 1 << 24),
+          (16, 1 << 16), (16, 1 << 18), (16, 1 << 19), (16, 1 << 20), (128, 1 << 16),
+          (128, 1 << 17)]  # fmt: skip
 
 
 def rows() -> list[dict[str, Any]]:
@@ -34,14 +37,30 @@ def rows() -> list[dict[str, Any]]:
         for impl in ("numba-cuda", "torch"):
             with xpkern.config(impl=impl):
                 row[f"{impl} us"] = 1e6 * measure(lambda x=x: xpkern.mean_var(x, axis=-1), sync)
+        row.update(_cupy_columns(x))
         print(row, flush=True)
         found.append(row)
     return found
 
 
+def _cupy_columns(x: Any) -> dict[str, float]:
+    try:
+        import cupy
+    except ImportError:
+        return {}
+    c = cupy.asarray(x)
+    sync = cupy.cuda.Device().synchronize
+    found = {"cupy mean, var us": 1e6 * measure(lambda: (c.mean(axis=-1), c.var(axis=-1)), sync)}
+    for impl in ("numba-cuda", "generic"):
+        with xpkern.config(impl=impl):
+            found[f"cupy {impl} us"] = 1e6 * measure(lambda: xpkern.mean_var(c, axis=-1), sync)
+    return found
+
+
 def main() -> None:
     args = arguments()
-    columns = ["shape", "torch.var_mean us", "numba-cuda us", "torch us"]
+    columns = ["shape", "torch.var_mean us", "numba-cuda us", "torch us", "cupy mean, var us",
+               "cupy numba-cuda us", "cupy generic us"]  # fmt: skip
     save("mean-var-few-rows", rows(), columns, args.out)
 
 

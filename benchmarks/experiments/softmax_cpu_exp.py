@@ -32,9 +32,9 @@ def exp_target(dtype: Any) -> str:
         from numpy.lib.introspect import opt_func_info
     except ImportError:  # NumPy < 2.1
         return ""
-    char = np.dtype(dtype).char
-    found = opt_func_info(func_name="^exp$", signature=char * 2).get("exp", {})
-    return str(found.get(char * 2, {}).get("current", ""))
+    dtype = np.dtype(dtype)
+    found = opt_func_info(func_name="^exp$", signature=f"^{dtype.name}$").get("exp", {})
+    return str(found.get(dtype.char * 2, {}).get("current", ""))
 
 
 def rows(quick: bool) -> list[dict[str, Any]]:

@@ -105,6 +105,11 @@ class Backend:
 
         return key
 
+    def vector_exp(self, dtype: Any) -> bool | None:
+        """Whether the library's ``exp`` of ``dtype`` runs on the CPU's vector unit (some CPU
+        rules turn on it), or None where that is not known."""
+        return None
+
     def device_type(self, x: Any) -> str:
         """``"cpu"`` or ``"cuda"`` (or the library's own word) for where ``x`` lives."""
         return "cpu"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,31 @@ __all__ = ["BACKEND"]
 def _scalar_key(x: Any) -> Any:
     # A NumPy scalar passed where a Python number goes (axis=np.int64(1)): its value matters.
     return (x.dtype, x)
+
+
+# The vector targets (as NumPy names them) from which its exp runs on vectors, per dtype: on
+# x86-64 float32 from AVX2 on, float64 only with AVX512F; elsewhere (Arm) on scalars.
+_VECTOR_EXP = {
+    "float32": ("AVX2", "AVX512", "X86_V3", "X86_V4"),
+    "float64": ("AVX512", "X86_V4"),
+}
+
+
+@functools.cache
+def _vector_exp(name: str) -> bool | None:
+    try:
+        from numpy.lib.introspect import opt_func_info
+    except ImportError:  # NumPy < 2.1 cannot say
+        return None
+    import numpy as np
+
+    if name not in _VECTOR_EXP:
+        return None
+    found = opt_func_info(func_name="^exp$", signature=f"^{name}$").get("exp", {})
+    current = found.get(np.dtype(name).char * 2, {}).get("current")
+    if not isinstance(current, str):
+        return None
+    return any(target in current for target in _VECTOR_EXP[name])
 
 
 class NumPy(Backend):
@@ -32,6 +58,9 @@ class NumPy(Backend):
         if issubclass(cls, np.generic):
             return _scalar_key
         return None  # a NumPy type object, a dtype: not an array
+
+    def vector_exp(self, dtype: Any) -> bool | None:
+        return _vector_exp(str(dtype))
 
     def device_of(self, x: Any) -> Any:
         return "cpu"

@@ -6,12 +6,13 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import sys
 import threading
 from typing import Any
 
 from .dask import in_chunk
 
-__all__ = ["allowed", "jit", "missing", "parallel", "run"]
+__all__ = ["allowed", "jit", "missing", "parallel", "run", "threads"]
 
 _PID = os.getpid()
 _LOCK = threading.Lock()
@@ -28,6 +29,21 @@ def parallel(work: int, threshold: int) -> bool:
     """Whether a kernel doing ``work`` (elements, multiply-adds: the op's own measure) runs on
     every core: from the op's measured ``threshold`` on, and where :func:`allowed`."""
     return work >= threshold and allowed()
+
+
+def threads() -> int:
+    """How many threads a parallel kernel runs on: Numba's setting once Numba is imported,
+    else its default (``NUMBA_NUM_THREADS``, or the cores this process may use)."""
+    numba = sys.modules.get("numba")
+    if numba is not None:
+        return int(numba.get_num_threads())
+    setting = os.environ.get("NUMBA_NUM_THREADS", "")
+    if setting.isdigit() and int(setting) > 0:
+        return int(setting)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 @functools.cache

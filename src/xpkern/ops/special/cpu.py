@@ -32,6 +32,14 @@ _PARALLEL_SIZE = 2**16
 # large inputs (10^6: 5.5 ms against 13.7 for logsumexp). Figures:
 # benchmarks/results/overhead-auto-cpu2.md (python -m benchmarks --only auto).
 _SERIAL_MAX = {"logsumexp": 16384, "log_softmax": 16384, "softmax": 1024}
+# softmax composes only 5 steps: past 1024 elements the loop wins only over every core, on
+# rows of a dtype whose exp the library runs on scalars (NumPy's float64 below AVX512F:
+# 100 x 1000 float64 on 2 cores 0.59x the composed form's time, 1-D 10^5 1.26x), or on at
+# least this many cores (per core the loop is 3.6-3.9x slower than a vectorised exp in
+# float64, 6.7-7.8x in float32; over 16 cores 0.24-0.34x and 0.45-0.68x of the composed
+# time). Figures: benchmarks/results/softmax-cpu-exp-*.md
+# (python -m benchmarks.experiments.softmax_cpu_exp).
+_SOFTMAX_CORES = {"float32": 12, "float64": 6}
 _CODES = {"logsumexp": 0, "softmax": 1, "log_softmax": 2}
 
 
@@ -55,11 +63,20 @@ def _wins_for(name: str) -> Any:
         size = rows * n
         if size <= _SERIAL_MAX[name]:
             return None
-        if name != "softmax" and rows > 1 and numba_cpu.parallel(size, _PARALLEL_SIZE):
-            return None
-        return f"{size} elements: NumPy's vectorised exp is faster on one core"
+        if rows > 1 and numba_cpu.parallel(size, _PARALLEL_SIZE):
+            if name != "softmax" or _softmax_loop_wins(ctx, x):
+                return None
+            return f"{size} elements: the library's vectorised exp is faster on these cores"
+        return f"{size} elements: the library's vectorised exp is faster on one core"
 
     return wins
+
+
+def _softmax_loop_wins(ctx: Context, x: Any) -> bool:
+    dtype = dtype_name(x.dtype)
+    if ctx.backend.vector_exp(x.dtype) is False:
+        return True
+    return numba_cpu.threads() >= _SOFTMAX_CORES.get(dtype, 0) > 0
 
 
 def _bind(name: str, ctx: Context, x: Any, axes: tuple[int, ...],

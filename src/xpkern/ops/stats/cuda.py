@@ -1,4 +1,4 @@
-"""``mean_var`` on the GPU: one CUDA block a row, the row read once.
+"""``mean_var`` on the GPU: one CUDA warp or block a row, the row read once.
 
 Each thread sums its share of the row shifted by one of its values (Welford's accuracy for
 data far from zero, without a division per element), in float64 whatever the input; the
@@ -218,24 +218,32 @@ def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
 # to 8192 x 8192 float32 (27-217 against 47-463 float64); torch's one var_mean, which gives
 # NaN for the mean of [-inf, -inf], took 21-160 (28-292):
 # benchmarks/results/torch-cuda-rules-nvidia-h100-80gb-hbm3.md. Those rows were many, or
-# short: a few rows longer than LONG_ROW, a block each, would leave most multiprocessors idle
-# where torch's reductions spread a row over the device, so torch tensors keep torch's own
-# there until benchmarks/experiments/mean_var_few_rows.py has timed it.
-LONG_ROW = 8192
+# short. A few rows longer than LONG_ROW, a warp or block each, leave most multiprocessors idle
+# where torch's reductions spread a row over the device: on an H100, one synchronised call,
+# 1 x 2^24 float32 took 8041 us in the kernel against 64 us for torch's mean and var,
+# 16 x 2^20 508 against 64, 1 x 2^14 56 against 21. CuPy's own reductions do not spread a row
+# either (its generic mean and var: 1 x 2^24 4200 us, 1 x 2^14 113): the kernel is faster for
+# rows of up to 2^17 (64-70 us against 108-231), slower from 2^20 (1 x 2^20 275 against 144,
+# 16 x 2^20 507 against 442)
+# (benchmarks/results/mean-var-few-rows-nvidia-h100-80gb-hbm3.md). Past these lengths, with
+# fewer rows than multiprocessors, the kernel declines.
+LONG_ROW = {"torch": 8192, "cupy": 2**19}
 
 
 def _wins(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
           keepdims: bool) -> str | None:  # fmt: skip
     n, count = int(x.shape[-1]), math.prod(x.shape[:-1])
-    if ctx.backend.name == "torch" and n > LONG_ROW and count < engine.multiprocessors():
-        return (f"{count} rows of {n}: too few to fill the device a block a row; torch's "
-                "reductions spread a row over it")  # fmt: skip
+    longest = LONG_ROW.get(ctx.backend.name, LONG_ROW["torch"])
+    if n > longest and count < engine.multiprocessors():
+        return (f"{count} rows of {n}: too few to fill the device a block a row; the "
+                "library's own reductions spread a row over it")  # fmt: skip
     return None
 
 
 @mean_var_op.register(
     "numba-cuda",
-    reason="one CUDA block a row, read once: shifted sums in float64, merged by Chan's update",
+    reason="one CUDA warp or block a row, read once: shifted sums in float64, merged by "
+    "Chan's update",
     supports=_supports,
     wins=_wins,
 )

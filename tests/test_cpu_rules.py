@@ -1,0 +1,79 @@
+"""The CPU rules that turn on the host: its cores and whether NumPy's exp runs on vectors."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+import xpkern
+from xpkern.backends import BACKENDS
+from xpkern.engines import numba_cpu
+
+pytest.importorskip("numba")
+
+
+@pytest.fixture
+def host(monkeypatch):
+    """Set the host's threads and whether NumPy's exp is vectorised."""
+
+    def set_host(threads: int, vector_exp: bool | None) -> None:
+        monkeypatch.setattr(numba_cpu, "threads", lambda: threads)
+        monkeypatch.setattr(type(BACKENDS["numpy"]), "vector_exp", lambda self, d: vector_exp)
+
+    return set_host
+
+
+@pytest.mark.parametrize(
+    ("dtype", "threads", "vector_exp", "want"),
+    [
+        ("float64", 2, False, "numba-cpu"),  # scalar exp: the loop over both cores wins
+        ("float64", 2, True, "generic"),  # a vectorised exp on 2 cores: composed
+        ("float64", 2, None, "generic"),  # unknown: as if vectorised
+        ("float64", 6, True, "numba-cpu"),
+        ("float32", 6, True, "generic"),  # float32's vectorised exp is twice as fast
+        ("float32", 12, True, "numba-cpu"),
+        ("float32", 2, False, "numba-cpu"),
+    ],
+)
+def test_softmax_rows_take_the_loop_where_it_wins(host, dtype, threads, vector_exp, want):
+    host(threads, vector_exp)
+    x = np.linspace(-3.0, 3.0, 100 * 1000).reshape(100, 1000).astype(dtype)
+    assert xpkern.explain(xpkern.softmax, x, axis=-1).impl == want
+    with xpkern.config(impl=want):
+        got = xpkern.softmax(x, axis=-1)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    np.testing.assert_allclose(got, e / e.sum(axis=-1, keepdims=True), rtol=1e-6)
+
+
+@pytest.mark.parametrize("vector_exp", [True, False])
+def test_one_long_softmax_row_stays_composed(host, vector_exp):
+    # One row runs on one core: 1-D 10^5 float64 was 1.26x slower as a loop even on scalars.
+    host(16, vector_exp)
+    assert xpkern.explain(xpkern.softmax, np.ones(10**5)).impl == "generic"
+    assert xpkern.explain(xpkern.softmax, np.ones(1000)).impl == "numba-cpu"
+
+
+def test_logsumexp_rows_keep_the_loop_over_every_core(host):
+    host(2, True)
+    x = np.ones((100, 1000))
+    assert xpkern.explain(xpkern.logsumexp, x, axis=-1).impl == "numba-cpu"
+
+
+def test_numpy_says_whether_its_exp_is_vectorised():
+    numpy = BACKENDS["numpy"]
+    for name in ("float32", "float64"):
+        assert numpy.vector_exp(np.dtype(name)) in (True, False, None)
+    assert numpy.vector_exp(np.dtype("int8")) is None
+    # float32's exp is vectorised wherever float64's is
+    if numpy.vector_exp(np.dtype("float64")):
+        assert numpy.vector_exp(np.dtype("float32"))
+
+
+def test_threads_follow_numba_or_its_setting(monkeypatch):
+    monkeypatch.setitem(sys.modules, "numba", None)  # as if Numba were not imported yet
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "3")
+    assert numba_cpu.threads() == 3
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "")
+    assert numba_cpu.threads() >= 1
