@@ -158,6 +158,34 @@ def test_mean_var_kernel(dtype, correction):
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_mean_var_split_rows(dtype):
+    # Rows read by several blocks each, their sums merged by a second kernel: the answers of
+    # a block a row, and of the generic path, edges included (an inf, a NaN, -inf and +inf
+    # in one row, a sum that overflows) in any part, the last part short.
+    from xpkern.backends import resolve
+    from xpkern.ops.stats.cuda import rows_mean_var
+
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((6, 2100)) * 3 + 1e4).astype(dtype)
+    x[1, 1500] = np.inf
+    x[2, 2090] = np.nan
+    x[3, [10, 2050]] = [-np.inf, np.inf]
+    x[4] = np.finfo(dtype).max / 2
+    x[5, :1100] = -np.inf
+    want_mean, want_var = _generic(lambda a: xpkern.mean_var(a, axis=-1, correction=1), x)
+    rtol = 1e-5 if dtype == "float32" else 1e-12
+    for parts in (2, 3):
+        with np.errstate(all="ignore"):
+            mean, var = rows_mean_var(resolve(x), x, 1, parts=parts)
+        assert mean.dtype == x.dtype and mean.shape == (6,) == var.shape
+        np.testing.assert_allclose(mean, want_mean, rtol=rtol, equal_nan=True)
+        np.testing.assert_allclose(var, want_var, rtol=rtol * 10, atol=rtol, equal_nan=True)
+    kept = rows_mean_var(resolve(x[:1]), x[:1], 1, keepdims=True, parts=3)
+    assert kept[0].shape == (1, 1)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_small_gram_kernel(dtype):
     from xpkern.backends import resolve
     from xpkern.ops.linalg.cuda import small_gram

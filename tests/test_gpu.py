@@ -97,6 +97,28 @@ def test_cupy_mean_var_leaves_few_very_long_rows_to_cupy(shape, expected):
     np.testing.assert_allclose(cupy.asnumpy(var), host.var(axis=-1), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(1, 1 << 20), (3, 100_003)])
+def test_mean_var_kernel_splits_few_long_rows(shape, dtype):
+    from xpkern.backends import resolve
+    from xpkern.ops.stats.cuda import parts_for, rows_mean_var
+
+    rng = np.random.default_rng(6)
+    host = (rng.standard_normal(shape) * 3 + 1e4).astype(dtype)
+    if shape[0] == 3:
+        host[1, 70_000] = np.inf
+        host[2, [5, 99_999]] = [np.nan, -np.inf]
+    assert parts_for(shape[1], shape[0], 132) > 1
+    with np.errstate(all="ignore"):
+        wide = host.astype(np.float64)
+        want_var, want_mean = wide.var(axis=-1), wide.mean(axis=-1)
+    for x in (torch.as_tensor(host, device="cuda"), _cupy().asarray(host)):
+        mean, var = rows_mean_var(resolve(x), x, 0.0)
+        got_mean, got_var = (xpkern.to_backend(a, "numpy") for a in (mean, var))
+        np.testing.assert_allclose(got_mean, want_mean, rtol=1e-6)
+        np.testing.assert_allclose(got_var, want_var, rtol=1e-4, equal_nan=True)
+
+
 def test_grad_input_on_gpu_takes_generic_path():
     x = torch.randn(512, 512, device="cuda", requires_grad=True)
     assert xpkern.explain(xpkern.matmul, x).impl == "generic"

@@ -48,7 +48,8 @@ def test_every_family_has_kernels():
     assert len(labels) == len(set(labels))
     for family in ("elementwise", "polyval", "logsumexp", "softmax", "log_softmax", "pairs",
                    "epilogue", "kmeans assign", "kmeans partial", "kmeans finish",
-                   "fit_linear", "mean_var", "small gram"):  # fmt: skip
+                   "fit_linear", "mean_var", "mean_var parts", "mean_var merge",
+                   "small gram"):  # fmt: skip
         assert any(label.startswith(family) for label in labels), family
     layouts = {label.split()[2] for label in labels if label.startswith("softmax")}
     assert layouts == {"registers", "shared", "global"}

@@ -5,10 +5,12 @@ device: torch's (``mean`` and ``var``, and ``var_mean``), and with CuPy installe
 
 Run: ``python -m benchmarks.experiments.mean_var_few_rows [--out DIR]`` on a CUDA machine with
 torch.
-Checks the rule ``xpkern.ops.stats.cuda.LONG_ROW`` (fewer rows than multiprocessors, longer
-than it, keep the library's own reductions). Each call is synchronised (a user's single
-call); the implementations are forced through ``xpkern.config``, so each takes the full path
-(the same host time on both sides).
+Checks the rules ``xpkern.ops.stats.cuda.LONG_ROW`` (fewer rows than multiprocessors, longer
+than it, keep the library's own reductions) and ``parts_for`` (such rows split over several
+blocks each). Each call is synchronised (a user's single call). The kernels are called
+directly (no dispatch: "split" by ``parts_for``'s rule, "block a row" one block a row) and
+so are the libraries' own reductions; "auto" is ``xpkern.mean_var`` itself, a kept call;
+CuPy's "generic" is forced through ``xpkern.config`` (the full path each call).
 """
 
 from __future__ import annotations
@@ -25,6 +27,14 @@ SHAPES = [(1, 1 << 14), (1, 1 << 16), (1, 1 << 18), (1, 1 << 19), (1, 1 << 20), 
           (128, 1 << 17)]  # fmt: skip
 
 
+def _kernel(x: Any, parts: int | None) -> Any:
+    from xpkern.backends import resolve
+    from xpkern.ops.stats.cuda import rows_mean_var
+
+    ctx = resolve(x)
+    return lambda: rows_mean_var(ctx, x, 0.0, parts=parts)
+
+
 def rows() -> list[dict[str, Any]]:
     sync = torch.cuda.synchronize
     found = []
@@ -34,9 +44,12 @@ def rows() -> list[dict[str, Any]]:
         row["torch.var_mean us"] = 1e6 * measure(
             lambda x=x: torch.var_mean(x, dim=-1, correction=0), sync
         )
-        for impl in ("numba-cuda", "torch"):
-            with xpkern.config(impl=impl):
-                row[f"{impl} us"] = 1e6 * measure(lambda x=x: xpkern.mean_var(x, axis=-1), sync)
+        row["torch mean, var us"] = 1e6 * measure(
+            lambda x=x: (torch.mean(x, dim=-1), torch.var(x, dim=-1, correction=0)), sync
+        )
+        row["split us"] = 1e6 * measure(_kernel(x, None), sync)
+        row["block a row us"] = 1e6 * measure(_kernel(x, 1), sync)
+        row["auto us"] = 1e6 * measure(lambda x=x: xpkern.mean_var(x, axis=-1), sync)
         row.update(_cupy_columns(x))
         print(row, flush=True)
         found.append(row)
@@ -51,16 +64,18 @@ def _cupy_columns(x: Any) -> dict[str, float]:
     c = cupy.asarray(x)
     sync = cupy.cuda.Device().synchronize
     found = {"cupy mean, var us": 1e6 * measure(lambda: (c.mean(axis=-1), c.var(axis=-1)), sync)}
-    for impl in ("numba-cuda", "generic"):
-        with xpkern.config(impl=impl):
-            found[f"cupy {impl} us"] = 1e6 * measure(lambda: xpkern.mean_var(c, axis=-1), sync)
+    found["cupy split us"] = 1e6 * measure(_kernel(c, None), sync)
+    with xpkern.config(impl="generic"):
+        found["cupy generic us"] = 1e6 * measure(lambda: xpkern.mean_var(c, axis=-1), sync)
+    found["cupy auto us"] = 1e6 * measure(lambda: xpkern.mean_var(c, axis=-1), sync)
     return found
 
 
 def main() -> None:
     args = arguments()
-    columns = ["shape", "torch.var_mean us", "numba-cuda us", "torch us", "cupy mean, var us",
-               "cupy numba-cuda us", "cupy generic us"]  # fmt: skip
+    columns = ["shape", "torch.var_mean us", "torch mean, var us", "split us", "block a row us",
+               "auto us", "cupy mean, var us", "cupy split us", "cupy generic us",
+               "cupy auto us"]  # fmt: skip
     save("mean-var-few-rows", rows(), columns, args.out)
 
 

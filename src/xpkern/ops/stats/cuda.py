@@ -1,12 +1,5 @@
-"""``mean_var`` on the GPU: one CUDA warp or block a row, the row read once.
-
-Each thread sums its share of the row shifted by one of its values (Welford's accuracy for
-data far from zero, without a division per element), in float64 whatever the input; the
-block then merges the threads' (count, mean, sum of squared deviations) triples pairwise by
-Chan's update. So the error does not grow with the row's length, float32 included. A plain
-float64 sum beside it gives the generic path's answers where a row holds an inf or NaN: a mean
-of +-inf or NaN, a NaN variance.
-"""
+"""``mean_var`` on the GPU: one CUDA warp or block a row, the row read once; a few long rows
+split over several blocks each, their sums merged by a second kernel (``cuda_source``)."""
 
 from __future__ import annotations
 
@@ -18,118 +11,34 @@ from ..._checks import dtype_name, not_contiguous
 from ...backends import Context
 from ...engines import cuda as engine
 from .core import TOO_FEW, mean_var_op
+from .cuda_source import merge_source, scan_source
 
-__all__ = ["THREADS", "mean_var_kernel", "ptx_cases", "rows_mean_var", "threads_for"]
+__all__ = [
+    "THREADS",
+    "mean_var_kernel",
+    "merge_kernel",
+    "parts_for",
+    "ptx_cases",
+    "rows_mean_var",
+    "threads_for",
+]
 
 THREADS = 256
 UNROLL = 4  # values a thread reads before using them (benchmarks/experiments/mean_var_unroll.py)
 
-_SOURCE = """
-import math
-import numba
-from xpkern.engines.cuda.compiler import cuda
 
-
-def kernel(x, correction, largest, out):
-    cnt = cuda.shared.array({T}, numba.float64)
-    mu = cuda.shared.array({T}, numba.float64)
-    m2 = cuda.shared.array({T}, numba.float64)
-    sm = cuda.shared.array({T}, numba.float64)
-    seen = cuda.shared.array({T}, numba.float64)
-    tid = cuda.threadIdx.x
-    n = x.shape[1]
-    for row in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
-        # This thread's values shifted by its first one (0 if that is not finite, so an
-        # inf reaches the sums as it is): sums of d and d*d, no division per element.
-        shift = 0.0
-        if tid < n:
-            shift = numba.float64(x[row, tid])
-            if not math.isfinite(shift):
-                shift = 0.0
-        c = 0.0
-        s1 = 0.0
-        s2 = 0.0
-        raw = 0.0
-        bad = 0.0  # stays 0 while every value is finite (v - v is NaN for inf and NaN)
-        j = tid
-{UNROLLED}        while j < n:
-            v = numba.float64(x[row, j])
-            d = v - shift
-            s1 += d
-            s2 += d * d
-            raw += v
-            bad += v - v
-            c += 1.0
-            j += {T}
-        if c > 0.0:
-            mu[tid] = shift + s1 / c
-            m2[tid] = s2 - s1 * (s1 / c)
-        else:
-            mu[tid] = 0.0
-            m2[tid] = 0.0
-        cnt[tid] = c
-        sm[tid] = raw
-        seen[tid] = bad
-        cuda.syncthreads()
-        half = {T} // 2
-        while half > 0:
-            if tid < half:
-                sm[tid] = sm[tid] + sm[tid + half]
-                seen[tid] = seen[tid] + seen[tid + half]
-                ca = cnt[tid]
-                cb = cnt[tid + half]
-                if cb > 0.0:
-                    total = ca + cb
-                    d = mu[tid + half] - mu[tid]
-                    mu[tid] = mu[tid] + d * (cb / total)
-                    m2[tid] = m2[tid] + m2[tid + half] + d * d * (ca * (cb / total))
-                    cnt[tid] = total
-            cuda.syncthreads()
-            half //= 2
-        if tid == 0:
-            raw = sm[0]
-            finite = seen[0] == 0.0
-            if not finite or abs(raw) > largest:
-                # An inf or NaN in the row, or a sum that overflows in the data's dtype (as the
-                # generic path's does): its infinite mean, with a NaN variance where the row
-                # holds an inf or NaN and an infinite one where only the sum overflowed.
-                mean = raw / cnt[0] if not finite else raw * math.inf
-                var = math.inf if finite else math.nan
-            else:
-                mean = mu[0]  # merged from the threads' shifted sums: the last digits kept
-                var = max(m2[0] / (cnt[0] - correction), 0.0)
-            out[0, row] = mean
-            out[1, row] = var
-        cuda.syncthreads()
-"""
-
-
-def _unrolled(unroll: int, threads: int) -> str:
-    """The loop that reads ``unroll`` values a thread before using any: more loads in flight
-    than one a thread, which alone leaves the memory system idle."""
-    if unroll == 1:
-        return ""
-    at = [f"j + {i * threads}" if i else "j" for i in range(unroll)]
-    loads = "".join(f"            v{i} = numba.float64(x[row, {a}])\n" for i, a in enumerate(at))
-    sums = "".join(
-        f"            d = v{i} - shift\n            s1 += d\n            s2 += d * d\n"
-        f"            raw += v{i}\n            bad += v{i} - v{i}\n"
-        for i in range(unroll)
-    )
-    step = f"            c += {unroll}.0\n            j += {unroll * threads}\n"
-    return f"        while j + {(unroll - 1) * threads} < n:\n" + loads + sums + step
-
-
-def mean_var_kernel(dtype: str, threads: int = THREADS, unroll: int = UNROLL) -> Any:
+def mean_var_kernel(dtype: str, threads: int = THREADS, unroll: int = UNROLL,
+                    split: bool = False) -> Any:  # fmt: skip
     """The row kernel for ``dtype`` (float32 or float64): ``threads`` a row (a power of two),
-    each reading ``unroll`` values at a time."""
-    key = ("mean_var", dtype, threads, unroll)
+    each reading ``unroll`` values at a time; where ``split``, the kernel of a row's parts."""
+    key = ("mean_var", dtype, threads, unroll, split)
+    tag = f"cuda_mean_var_{'parts_' if split else ''}{threads}_{unroll}"
+    return engine.cached_kernel(key, tag, lambda: scan_source(threads, unroll, split))
 
-    def source() -> str:
-        text = _SOURCE.replace("{UNROLLED}", _unrolled(unroll, threads))
-        return text.replace("{T}", str(threads))
 
-    return engine.cached_kernel(key, f"cuda_mean_var_{threads}_{unroll}", source)
+def merge_kernel(dtype: str) -> Any:
+    """The kernel merging a split row's parts into its (mean, var) in ``dtype``."""
+    return engine.cached_kernel(("mean_var merge", dtype), "cuda_mean_var_merge", merge_source)
 
 
 # One warp a row reads fastest at every shape of an H100 sweep (8192 to 262144 rows of 256 to
@@ -147,18 +56,65 @@ def threads_for(n: int, count: int) -> int:
     return WARP if count >= MANY_ROWS or n <= SHORT_ROW else THREADS
 
 
-def _arguments(ctx: Context, x: Any, correction: float) -> tuple[Any, list[Any], int, int]:
-    """(the kernel, its arguments with a new output, its grid, its block) for ``x``."""
+# A few rows too long for a block each to fill the device split over blocks: enough parts a
+# row for SPLIT_BLOCKS blocks a multiprocessor, each part at least PART values (a multiple of
+# what a block reads in one step).
+SPLIT_ROW = 8192
+SPLIT_BLOCKS = 4
+PART = 8 * THREADS * UNROLL
+
+
+def parts_for(n: int, count: int, multiprocessors: int) -> int:
+    """Blocks a row for ``count`` rows of ``n`` (1: a block or warp a row)."""
+    if count >= multiprocessors or n <= SPLIT_ROW:
+        return 1
+    return max(1, min(_ceil_div(SPLIT_BLOCKS * multiprocessors, count), n // PART))
+
+
+def _part_length(n: int, parts: int) -> int:
+    step = THREADS * UNROLL  # parts start on a block's step: aligned, coalesced reads
+    return _ceil_div(_ceil_div(n, parts), step) * step
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return (a + b - 1) // b
+
+
+def _largest(x: Any) -> float:
     import numpy as np
 
+    return float(np.finfo(dtype_name(x.dtype)).max)
+
+
+def _split_steps(ctx: Context, x: Any, correction: float, parts: int) -> list[Any]:
+    """The two launches of a split ``x`` (rows each read by ``parts`` blocks, then merged):
+    (kernel, arguments with new outputs, grid, block) each; the merge's last argument is the
+    (2, rows) output."""
+    n = int(x.shape[-1])
+    rows = x.reshape(-1, n)
+    count = int(rows.shape[0])
+    chunk = _part_length(n, parts)
+    parts = _ceil_div(n, chunk)
+    dtype = dtype_name(x.dtype)
+    partial = engine.empty(ctx, (5, count * parts), ctx.xp.float64, x)
+    out = engine.empty(ctx, (2, count), x.dtype, x)
+    scan = mean_var_kernel(dtype, THREADS, UNROLL, split=True)
+    merge_args = [partial, parts, float(correction), _largest(x), out]
+    return [
+        (scan, [rows, parts, chunk, partial], (min(count * parts, 2**20),), (THREADS,)),
+        (merge_kernel(dtype), merge_args, (_ceil_div(count, 128),), (128,)),
+    ]
+
+
+def _arguments(ctx: Context, x: Any, correction: float) -> tuple[Any, list[Any], int, int]:
+    """(the kernel, its arguments with a new output, its grid, its block) for ``x``."""
     n = int(x.shape[-1])
     rows = x.reshape(-1, n)
     count = int(rows.shape[0])
     out = engine.empty(ctx, (2, count), x.dtype, x)
-    largest = float(np.finfo(dtype_name(x.dtype)).max)
     threads = threads_for(n, count)
     kernel = mean_var_kernel(dtype_name(x.dtype), threads)
-    return kernel, [rows, float(correction), largest, out], min(count, 2**20), threads
+    return kernel, [rows, float(correction), _largest(x), out], min(count, 2**20), threads
 
 
 def _split(out: Any, shape: tuple[int, ...], keepdims: bool) -> tuple[Any, Any]:
@@ -167,10 +123,22 @@ def _split(out: Any, shape: tuple[int, ...], keepdims: bool) -> tuple[Any, Any]:
     return out[0].reshape(shape), out[1].reshape(shape)
 
 
-def rows_mean_var(ctx: Context, x: Any, correction: float,
-                  keepdims: bool = False) -> tuple[Any, Any]:  # fmt: skip
+def _parts(x: Any) -> int:
+    n = int(x.shape[-1])
+    return parts_for(n, math.prod(x.shape[:-1]), engine.multiprocessors())
+
+
+def rows_mean_var(ctx: Context, x: Any, correction: float, keepdims: bool = False,
+                  parts: int | None = None) -> tuple[Any, Any]:  # fmt: skip
     """(mean, var) along the last axis of a C-contiguous CUDA array, each of shape
-    ``x.shape[:-1]`` (with a last axis of 1 where ``keepdims``)."""
+    ``x.shape[:-1]`` (with a last axis of 1 where ``keepdims``); each row read by ``parts``
+    blocks (by default :func:`parts_for`'s)."""
+    parts = _parts(x) if parts is None else parts
+    if parts > 1:
+        steps = _split_steps(ctx, x, correction, parts)
+        for kernel, args, grid, block in steps:
+            kernel(ctx, grid, block, args)
+        return _split(steps[-1][1][-1], tuple(x.shape[:-1]), keepdims)
     kernel, args, grid, threads = _arguments(ctx, x, correction)
     kernel(ctx, (grid,), (threads,), args)
     return _split(args[-1], tuple(x.shape[:-1]), keepdims)
@@ -181,6 +149,8 @@ def _bind(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
     """The kernel's call for arrays like ``x`` (a kept call: same shape, dtype, layout and
     device), its launch prepared once: a call allocates the output and launches."""
     shape = tuple(x.shape[:-1])
+    if _parts(x) > 1:
+        return _bind_split(ctx, x, correction, keepdims)
     kernel, args, grid, threads = _arguments(ctx, x, correction)
     launch = engine.PreparedLaunch.build(ctx, kernel.launcher(ctx, args), (grid,), (threads,),
                                          args)  # fmt: skip
@@ -193,6 +163,29 @@ def _bind(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
         if launch(a, out):
             return _split(out, shape, keepdims)
         return _mean_var_cuda(ctx, a, axes, correction, keepdims)
+
+    return call
+
+
+def _bind_split(ctx: Context, x: Any, correction: float,
+                keepdims: bool) -> Callable[[Any], tuple[Any, Any]]:  # fmt: skip
+    """As :func:`_bind` for rows split over blocks: two launches prepared once."""
+    shape = tuple(x.shape[:-1])
+    steps = _split_steps(ctx, x, correction, _parts(x))
+    launches = [engine.PreparedLaunch.build(ctx, kernel.launcher(ctx, args), grid, block, args)
+                for kernel, args, grid, block in steps]  # fmt: skip
+    scan, merge = launches
+    if scan is None or merge is None:
+        return lambda a: rows_mean_var(ctx, a, correction, keepdims)
+    backend = ctx.backend
+    new_partial = backend.allocator(tuple(steps[0][1][-1].shape), ctx.xp.float64, x)
+    new_out = backend.allocator(tuple(steps[1][1][-1].shape), x.dtype, x)
+
+    def call(a: Any) -> tuple[Any, Any]:
+        partial, out = new_partial(), new_out()
+        if scan(a, partial) and merge(partial, out):
+            return _split(out, shape, keepdims)
+        return rows_mean_var(ctx, a, correction, keepdims)
 
     return call
 
@@ -265,3 +258,9 @@ def ptx_cases() -> Iterator[tuple[str, Any, list[Any], bool]]:
         for threads in (WARP, THREADS):  # every count threads_for gives
             kernel = mean_var_kernel(dtype, threads).module().kernel
             yield f"mean_var {dtype} {threads}", kernel, types_, False
+        i64, partial = scalar_type("int64"), array_type("float64", 2)
+        scan = mean_var_kernel(dtype, THREADS, UNROLL, split=True).module().kernel
+        yield f"mean_var parts {dtype}", scan, [array_type(dtype, 2), i64, i64, partial], False
+        merge = merge_kernel(dtype).module().kernel
+        yield (f"mean_var merge {dtype}", merge, [partial, i64, f64, f64, array_type(dtype, 2)],
+               False)  # fmt: skip

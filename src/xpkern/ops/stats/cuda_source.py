@@ -1,0 +1,183 @@
+"""The source of the CUDA ``mean_var`` kernels: a row a block (or warp), and a long row split
+over several blocks whose partial sums a second kernel merges.
+
+Each thread sums its share of the values shifted by one of its values (Welford's accuracy for
+data far from zero, without a division per element), in float64 whatever the input; the
+block then merges the threads' (count, mean, sum of squared deviations) triples pairwise by
+Chan's update, and a split row's blocks are merged the same way. So the error does not grow
+with the row's length, float32 included. A plain float64 sum beside it gives the generic
+path's answers where a row holds an inf or NaN: a mean of +-inf or NaN, a NaN variance.
+"""
+
+from __future__ import annotations
+
+__all__ = ["merge_source", "scan_source"]
+
+_HEAD = """
+import math
+import numba
+from xpkern.engines.cuda.compiler import cuda
+
+
+@cuda.jit(device=True, inline=True)
+def finish(raw, seen, c, mu, m2, correction, largest):
+    # (mean, var) of a row from its merged sums. With an inf or NaN in the row (seen is then
+    # NaN), or a sum that overflows in the data's dtype (as the generic path's does): its
+    # infinite mean, with a NaN variance where the row holds an inf or NaN and an infinite
+    # one where only the sum overflowed.
+    finite = seen == 0.0
+    if not finite or abs(raw) > largest:
+        mean = raw / c if not finite else raw * math.inf
+        return mean, (math.inf if finite else math.nan)
+    # The mean merged from the threads' shifted sums: the last digits kept.
+    return mu, max(m2 / (c - correction), 0.0)
+"""
+
+_SCAN = """
+
+def kernel({args}):
+    cnt = cuda.shared.array({T}, numba.float64)
+    mu = cuda.shared.array({T}, numba.float64)
+    m2 = cuda.shared.array({T}, numba.float64)
+    sm = cuda.shared.array({T}, numba.float64)
+    seen = cuda.shared.array({T}, numba.float64)
+    tid = cuda.threadIdx.x
+    n = x.shape[1]
+    for block in range(cuda.blockIdx.x, {blocks}, cuda.gridDim.x):
+{locate}
+        # This thread's values shifted by its first one (0 if that is not finite, so an
+        # inf reaches the sums as it is): sums of d and d*d, no division per element.
+        shift = 0.0
+        if start + tid < end:
+            shift = numba.float64(x[row, start + tid])
+            if not math.isfinite(shift):
+                shift = 0.0
+        c = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        raw = 0.0
+        bad = 0.0  # stays 0 while every value is finite (v - v is NaN for inf and NaN)
+        j = start + tid
+{unrolled}        while j < end:
+            v = numba.float64(x[row, j])
+            d = v - shift
+            s1 += d
+            s2 += d * d
+            raw += v
+            bad += v - v
+            c += 1.0
+            j += {T}
+        if c > 0.0:
+            mu[tid] = shift + s1 / c
+            m2[tid] = s2 - s1 * (s1 / c)
+        else:
+            mu[tid] = 0.0
+            m2[tid] = 0.0
+        cnt[tid] = c
+        sm[tid] = raw
+        seen[tid] = bad
+        cuda.syncthreads()
+        half = {T} // 2
+        while half > 0:
+            if tid < half:
+                sm[tid] = sm[tid] + sm[tid + half]
+                seen[tid] = seen[tid] + seen[tid + half]
+                ca = cnt[tid]
+                cb = cnt[tid + half]
+                if cb > 0.0:
+                    total = ca + cb
+                    d = mu[tid + half] - mu[tid]
+                    mu[tid] = mu[tid] + d * (cb / total)
+                    m2[tid] = m2[tid] + m2[tid + half] + d * d * (ca * (cb / total))
+                    cnt[tid] = total
+            cuda.syncthreads()
+            half //= 2
+        if tid == 0:
+{write}
+        cuda.syncthreads()
+"""
+
+# A block a row: the row's (mean, var) written by its block.
+_ROWS = {
+    "args": "x, correction, largest, out",
+    "blocks": "x.shape[0]",
+    "locate": "        row = block\n        start = 0\n        end = n",
+    "write": (
+        "            mean, var = finish(sm[0], seen[0], cnt[0], mu[0], m2[0], correction,\n"
+        "                               largest)\n"
+        "            out[0, row] = mean\n"
+        "            out[1, row] = var"
+    ),
+}
+# Blocks a row (``parts`` of them, ``chunk`` values each): each block's sums written for the
+# merge, as (count, mean, sum of squared deviations, plain sum, seen) in rows of ``partial``.
+_PARTS = {
+    "args": "x, parts, chunk, partial",
+    "blocks": "x.shape[0] * parts",
+    "locate": (
+        "        row = block // parts\n"
+        "        start = (block - row * parts) * chunk\n"
+        "        end = min(n, start + chunk)"
+    ),
+    "write": "".join(
+        f"            partial[{i}, block] = {name}[0]\n"
+        for i, name in enumerate(("cnt", "mu", "m2", "sm", "seen"))
+    ).rstrip("\n"),
+}
+
+_MERGE = """
+
+def kernel(partial, parts, correction, largest, out):
+    row = cuda.grid(1)
+    if row < out.shape[1]:
+        c = 0.0
+        mu = 0.0
+        m2 = 0.0
+        raw = 0.0
+        seen = 0.0
+        for p in range(parts):
+            i = row * parts + p
+            raw += partial[3, i]
+            seen += partial[4, i]
+            cb = partial[0, i]
+            if cb > 0.0:
+                total = c + cb
+                d = partial[1, i] - mu
+                mu += d * (cb / total)
+                m2 += partial[2, i] + d * d * (c * (cb / total))
+                c = total
+        mean, var = finish(raw, seen, c, mu, m2, correction, largest)
+        out[0, row] = mean
+        out[1, row] = var
+"""
+
+
+def _unrolled(unroll: int, threads: int) -> str:
+    """The loop that reads ``unroll`` values a thread before using any: more loads in flight
+    than one a thread, which alone leaves the memory system idle."""
+    if unroll == 1:
+        return ""
+    at = [f"j + {i * threads}" if i else "j" for i in range(unroll)]
+    loads = "".join(f"            v{i} = numba.float64(x[row, {a}])\n" for i, a in enumerate(at))
+    sums = "".join(
+        f"            d = v{i} - shift\n            s1 += d\n            s2 += d * d\n"
+        f"            raw += v{i}\n            bad += v{i} - v{i}\n"
+        for i in range(unroll)
+    )
+    step = f"            c += {unroll}.0\n            j += {unroll * threads}\n"
+    return f"        while j + {(unroll - 1) * threads} < end:\n" + loads + sums + step
+
+
+def scan_source(threads: int, unroll: int, split: bool) -> str:
+    """The kernel reading rows with ``threads`` a block, ``unroll`` values at a time: a row a
+    block, or where ``split`` a part of a row a block, its sums written for the merge."""
+    parts = dict(_PARTS if split else _ROWS, unrolled=_unrolled(unroll, threads))
+    text = _SCAN
+    for key, value in parts.items():
+        text = text.replace("{" + key + "}", value)
+    return _HEAD + text.replace("{T}", str(threads))
+
+
+def merge_source() -> str:
+    """The kernel merging each row's parts (a thread a row) and writing its (mean, var)."""
+    return _HEAD + _MERGE
