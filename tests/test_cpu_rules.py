@@ -1,4 +1,5 @@
-"""The CPU rules that turn on the host: its cores and whether NumPy's exp runs on vectors."""
+"""Rules that turn on the machine: the CPU's cores, whether NumPy's exp runs on vectors, and
+how a GPU kernel splits a few long rows over the multiprocessors."""
 
 from __future__ import annotations
 
@@ -77,3 +78,29 @@ def test_threads_follow_numba_or_its_setting(monkeypatch):
     assert numba_cpu.threads() == 3
     monkeypatch.setenv("NUMBA_NUM_THREADS", "")
     assert numba_cpu.threads() >= 1
+
+
+def test_mean_var_splits_only_few_rows_longer_than_the_librarys_limit():
+    from types import SimpleNamespace
+
+    from xpkern.ops.stats import cuda
+
+    assert cuda.parts_for(2**24, 1, 132) == 4 * 132  # 4 blocks a multiprocessor
+    assert cuda.parts_for(2**20, 1, 132) == 2**20 // cuda.PART  # parts of at least PART
+    assert cuda.parts_for(2**20, 16, 132) == 33
+    assert cuda.parts_for(2**20, 132, 132) == 1  # enough rows to fill the device
+    assert cuda.parts_for(8192, 1, 132) == 1
+    assert cuda.parts_for(2**16, 1, 132, longest=2**19) == 1
+    for n, parts in [(2100, 1), (2100, 2), (2100, 3), (10**6 + 7, 33)]:
+        chunk = cuda._part_length(n, parts)
+        assert chunk % (cuda.THREADS * cuda.UNROLL) == 0 and (n + chunk - 1) // chunk <= parts
+
+    def parts(library, shape):
+        ctx = SimpleNamespace(backend=SimpleNamespace(name=library))
+        return cuda._parts(ctx, SimpleNamespace(shape=shape))
+
+    # Split where auto leaves the rows to the library: torch past 8192, CuPy past 2^19.
+    assert parts("torch", (1, 16384)) > 1
+    assert parts("cupy", (1, 2**16)) == 1
+    assert parts("cupy", (4, 2**20)) > 1
+    assert parts("torch", (1024, 2**20)) == 1

@@ -108,12 +108,13 @@ def test_mean_var_kernel_splits_few_long_rows(shape, dtype):
     if shape[0] == 3:
         host[1, 70_000] = np.inf
         host[2, [5, 99_999]] = [np.nan, -np.inf]
-    assert parts_for(shape[1], shape[0], 132) > 1
+    parts = parts_for(shape[1], shape[0], 132)
+    assert parts > 1
     with np.errstate(all="ignore"):
         wide = host.astype(np.float64)
         want_var, want_mean = wide.var(axis=-1), wide.mean(axis=-1)
     for x in (torch.as_tensor(host, device="cuda"), _cupy().asarray(host)):
-        mean, var = rows_mean_var(resolve(x), x, 0.0)
+        mean, var = rows_mean_var(resolve(x), x, 0.0, parts=parts)
         got_mean, got_var = (xpkern.to_backend(a, "numpy") for a in (mean, var))
         np.testing.assert_allclose(got_mean, want_mean, rtol=1e-6)
         np.testing.assert_allclose(got_var, want_var, rtol=1e-4, equal_nan=True)

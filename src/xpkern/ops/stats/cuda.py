@@ -56,17 +56,21 @@ def threads_for(n: int, count: int) -> int:
     return WARP if count >= MANY_ROWS or n <= SHORT_ROW else THREADS
 
 
-# A few rows too long for a block each to fill the device split over blocks: enough parts a
-# row for SPLIT_BLOCKS blocks a multiprocessor, each part at least PART values (a multiple of
-# what a block reads in one step).
+# Fewer rows than multiprocessors, longer than SPLIT_ROW (for a library, longer than its
+# LONG_ROW below), split over blocks: enough parts a row for SPLIT_BLOCKS blocks a
+# multiprocessor, each part at least PART values (a multiple of what a block reads in one
+# step). Not yet timed on a GPU (benchmarks/experiments/mean_var_few_rows.py), the split serves
+# only the rows ``auto`` leaves to the library (LONG_ROW), where the kernel runs only when
+# asked for (``config(impl="numba-cuda")`` or ``"fused"``): there a block a row took up to 8 ms.
 SPLIT_ROW = 8192
 SPLIT_BLOCKS = 4
 PART = 8 * THREADS * UNROLL
 
 
-def parts_for(n: int, count: int, multiprocessors: int) -> int:
-    """Blocks a row for ``count`` rows of ``n`` (1: a block or warp a row)."""
-    if count >= multiprocessors or n <= SPLIT_ROW:
+def parts_for(n: int, count: int, multiprocessors: int, longest: int = SPLIT_ROW) -> int:
+    """Blocks a row for ``count`` rows of ``n`` (1: a block or warp a row), rows longer than
+    ``longest`` split."""
+    if count >= multiprocessors or n <= longest:
         return 1
     return max(1, min(_ceil_div(SPLIT_BLOCKS * multiprocessors, count), n // PART))
 
@@ -123,9 +127,9 @@ def _split(out: Any, shape: tuple[int, ...], keepdims: bool) -> tuple[Any, Any]:
     return out[0].reshape(shape), out[1].reshape(shape)
 
 
-def _parts(x: Any) -> int:
-    n = int(x.shape[-1])
-    return parts_for(n, math.prod(x.shape[:-1]), engine.multiprocessors())
+def _parts(ctx: Context, x: Any) -> int:
+    n, longest = int(x.shape[-1]), LONG_ROW.get(ctx.backend.name, SPLIT_ROW)
+    return parts_for(n, math.prod(x.shape[:-1]), engine.multiprocessors(), longest)
 
 
 def rows_mean_var(ctx: Context, x: Any, correction: float, keepdims: bool = False,
@@ -133,7 +137,7 @@ def rows_mean_var(ctx: Context, x: Any, correction: float, keepdims: bool = Fals
     """(mean, var) along the last axis of a C-contiguous CUDA array, each of shape
     ``x.shape[:-1]`` (with a last axis of 1 where ``keepdims``); each row read by ``parts``
     blocks (by default :func:`parts_for`'s)."""
-    parts = _parts(x) if parts is None else parts
+    parts = _parts(ctx, x) if parts is None else parts
     if parts > 1:
         steps = _split_steps(ctx, x, correction, parts)
         for kernel, args, grid, block in steps:
@@ -149,7 +153,7 @@ def _bind(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
     """The kernel's call for arrays like ``x`` (a kept call: same shape, dtype, layout and
     device), its launch prepared once: a call allocates the output and launches."""
     shape = tuple(x.shape[:-1])
-    if _parts(x) > 1:
+    if _parts(ctx, x) > 1:
         return _bind_split(ctx, x, correction, keepdims)
     kernel, args, grid, threads = _arguments(ctx, x, correction)
     launch = engine.PreparedLaunch.build(ctx, kernel.launcher(ctx, args), (grid,), (threads,),
@@ -171,7 +175,7 @@ def _bind_split(ctx: Context, x: Any, correction: float,
                 keepdims: bool) -> Callable[[Any], tuple[Any, Any]]:  # fmt: skip
     """As :func:`_bind` for rows split over blocks: two launches prepared once."""
     shape = tuple(x.shape[:-1])
-    steps = _split_steps(ctx, x, correction, _parts(x))
+    steps = _split_steps(ctx, x, correction, _parts(ctx, x))
     launches = [engine.PreparedLaunch.build(ctx, kernel.launcher(ctx, args), grid, block, args)
                 for kernel, args, grid, block in steps]  # fmt: skip
     scan, merge = launches
