@@ -233,7 +233,7 @@ def _wins(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
     longest = LONG_ROW.get(ctx.backend.name, LONG_ROW["torch"])
     if n > longest and count < engine.multiprocessors():
         return (f"{count} rows of {n}: too few to fill the device a block a row; the "
-                "library's own reductions spread a row over it")  # fmt: skip
+                "library's own reductions are faster here")  # fmt: skip
     return None
 
 
