@@ -109,3 +109,40 @@ def test_nothing_to_prepare_without_a_driver_launch_or_a_loaded_kernel(monkeypat
                                          complex_scalar) is None  # fmt: skip
     monkeypatch.setattr(prepared, "driver_launch", lambda: None)
     assert prepared.PreparedLaunch.build(_context(0), _launcher(), (1,), (32,), [x]) is None
+
+
+def test_a_split_mean_var_call_hands_each_call_its_own_partial_sums(monkeypatch, driver):
+    # Two prepared launches a call: the scan writes a fresh partial-sums array, the merge
+    # reads that one and writes a fresh output.
+    from xpkern.ops.stats import cuda
+
+    x = DeviceArray((2, 40000), "float32", 0x1000)
+    partial = DeviceArray((5, 8), "float64", 0x2000)
+    out = DeviceArray((2, 2), "float32", 0x3000)
+    kernel = SimpleNamespace(launcher=lambda ctx, args: _launcher())
+    steps = [(kernel, [x, 4, 10240, partial], (8,), (256,)),
+             (kernel, [partial, 4, 0.0, 1e38, out], (1,), (128,))]  # fmt: skip
+    monkeypatch.setattr(cuda, "_split_steps", lambda ctx, x, correction, parts: steps)
+    monkeypatch.setattr(cuda, "_parts", lambda ctx, x: 4)
+    monkeypatch.setattr(cuda, "_split", lambda out, shape, keepdims: out)
+    made = iter(range(0x10000, 0x20000, 0x100))
+
+    def allocator(shape, dtype, like):
+        return lambda: DeviceArray(shape, np.float64 if dtype == "f8" else dtype, next(made))
+
+    ctx = _context(stream=5)
+    ctx.backend.allocator = allocator
+    ctx.xp = SimpleNamespace(float64="f8")
+    call = cuda._bind_split(ctx, x, 0.0, False)
+    seen = []
+    for data in (0x4000, 0x5000):
+        got = call(DeviceArray((2, 40000), "float32", data))
+        scan, merge = driver.launches[-2:]
+        scan_words, merge_words = _words(scan[1], 9 + 2 + 9), _words(merge[1], 9 + 3 + 9)
+        partial_pointer = scan_words[11 + 4]
+        seen.append(partial_pointer)
+        assert scan_words[4] == struct.pack("=q", data)
+        assert merge_words[4] == partial_pointer  # the merge reads what this call's scan wrote
+        assert merge_words[12 + 4] == struct.pack("=q", got.data.ptr)
+        assert got.shape == (2, 2) and got.dtype == np.float32
+    assert len(driver.launches) == 4 and seen[0] != seen[1]
