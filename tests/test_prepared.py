@@ -122,18 +122,17 @@ def test_a_split_mean_var_call_hands_each_call_its_own_partial_sums(monkeypatch,
     kernel = SimpleNamespace(launcher=lambda ctx, args: _launcher())
     steps = [(kernel, [x, 4, 10240, partial], (8,), (256,)),
              (kernel, [partial, 4, 0.0, 1e38, out], (1,), (128,))]  # fmt: skip
-    monkeypatch.setattr(cuda, "_split_steps", lambda ctx, x, correction, parts: steps)
+    monkeypatch.setattr(cuda, "_steps", lambda ctx, x, correction, parts: steps)
     monkeypatch.setattr(cuda, "_parts", lambda ctx, x: 4)
     monkeypatch.setattr(cuda, "_split", lambda out, shape, keepdims: out)
     made = iter(range(0x10000, 0x20000, 0x100))
 
     def allocator(shape, dtype, like):
-        return lambda: DeviceArray(shape, np.float64 if dtype == "f8" else dtype, next(made))
+        return lambda: DeviceArray(shape, dtype, next(made))
 
     ctx = _context(stream=5)
     ctx.backend.allocator = allocator
-    ctx.xp = SimpleNamespace(float64="f8")
-    call = cuda._bind_split(ctx, x, 0.0, False)
+    call = cuda._bind(ctx, x, (1,), 0.0, False)
     seen = []
     for data in (0x4000, 0x5000):
         got = call(DeviceArray((2, 40000), "float32", data))

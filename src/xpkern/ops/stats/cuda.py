@@ -90,35 +90,29 @@ def _largest(x: Any) -> float:
     return float(np.finfo(dtype_name(x.dtype)).max)
 
 
-def _split_steps(ctx: Context, x: Any, correction: float, parts: int) -> list[Any]:
-    """The two launches of a split ``x`` (rows each read by ``parts`` blocks, then merged):
-    (kernel, arguments with new outputs, grid, block) each; the merge's last argument is the
-    (2, rows) output."""
+def _steps(ctx: Context, x: Any, correction: float, parts: int) -> list[Any]:
+    """The launches for ``x``, each (kernel, arguments with a new output, grid, block): a
+    block or warp a row, or where ``parts`` > 1 the rows each read by ``parts`` blocks, then
+    merged. The last launch's last argument is the (2, rows) output; an earlier launch's
+    output is the next one's first argument."""
     n = int(x.shape[-1])
     rows = x.reshape(-1, n)
     count = int(rows.shape[0])
+    dtype = dtype_name(x.dtype)
+    out = engine.empty(ctx, (2, count), x.dtype, x)
+    if parts <= 1:
+        threads = threads_for(n, count)
+        args = [rows, float(correction), _largest(x), out]
+        return [(mean_var_kernel(dtype, threads), args, (min(count, 2**20),), (threads,))]
     chunk = _part_length(n, parts)
     parts = _ceil_div(n, chunk)
-    dtype = dtype_name(x.dtype)
     partial = engine.empty(ctx, (5, count * parts), ctx.xp.float64, x)
-    out = engine.empty(ctx, (2, count), x.dtype, x)
     scan = mean_var_kernel(dtype, THREADS, UNROLL, split=True)
     merge_args = [partial, parts, float(correction), _largest(x), out]
     return [
         (scan, [rows, parts, chunk, partial], (min(count * parts, 2**20),), (THREADS,)),
         (merge_kernel(dtype), merge_args, (_ceil_div(count, 128),), (128,)),
     ]
-
-
-def _arguments(ctx: Context, x: Any, correction: float) -> tuple[Any, list[Any], int, int]:
-    """(the kernel, its arguments with a new output, its grid, its block) for ``x``."""
-    n = int(x.shape[-1])
-    rows = x.reshape(-1, n)
-    count = int(rows.shape[0])
-    out = engine.empty(ctx, (2, count), x.dtype, x)
-    threads = threads_for(n, count)
-    kernel = mean_var_kernel(dtype_name(x.dtype), threads)
-    return kernel, [rows, float(correction), _largest(x), out], min(count, 2**20), threads
 
 
 def _split(out: Any, shape: tuple[int, ...], keepdims: bool) -> tuple[Any, Any]:
@@ -137,59 +131,35 @@ def rows_mean_var(ctx: Context, x: Any, correction: float, keepdims: bool = Fals
     """(mean, var) along the last axis of a C-contiguous CUDA array, each of shape
     ``x.shape[:-1]`` (with a last axis of 1 where ``keepdims``); each row read by ``parts``
     blocks (by default :func:`parts_for`'s)."""
-    parts = _parts(ctx, x) if parts is None else parts
-    if parts > 1:
-        steps = _split_steps(ctx, x, correction, parts)
-        for kernel, args, grid, block in steps:
-            kernel(ctx, grid, block, args)
-        return _split(steps[-1][1][-1], tuple(x.shape[:-1]), keepdims)
-    kernel, args, grid, threads = _arguments(ctx, x, correction)
-    kernel(ctx, (grid,), (threads,), args)
-    return _split(args[-1], tuple(x.shape[:-1]), keepdims)
+    steps = _steps(ctx, x, correction, _parts(ctx, x) if parts is None else parts)
+    for kernel, args, grid, block in steps:
+        kernel(ctx, grid, block, args)
+    return _split(steps[-1][1][-1], tuple(x.shape[:-1]), keepdims)
 
 
 def _bind(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
           keepdims: bool) -> Callable[[Any], tuple[Any, Any]]:  # fmt: skip
-    """The kernel's call for arrays like ``x`` (a kept call: same shape, dtype, layout and
-    device), its launch prepared once: a call allocates the output and launches."""
+    """The kernels' call for arrays like ``x`` (a kept call: same shape, dtype, layout and
+    device), each launch prepared once: a call allocates each launch's output and launches
+    them in turn (a split row's partial sums go from the first launch to the second)."""
     shape = tuple(x.shape[:-1])
-    if _parts(ctx, x) > 1:
-        return _bind_split(ctx, x, correction, keepdims)
-    kernel, args, grid, threads = _arguments(ctx, x, correction)
-    launch = engine.PreparedLaunch.build(ctx, kernel.launcher(ctx, args), (grid,), (threads,),
-                                         args)  # fmt: skip
-    if launch is None:
-        return lambda a: _mean_var_cuda(ctx, a, axes, correction, keepdims)
-    new = ctx.backend.allocator(tuple(args[-1].shape), x.dtype, x)
-
-    def call(a: Any) -> tuple[Any, Any]:
-        out = new()
-        if launch(a, out):
-            return _split(out, shape, keepdims)
-        return _mean_var_cuda(ctx, a, axes, correction, keepdims)
-
-    return call
-
-
-def _bind_split(ctx: Context, x: Any, correction: float,
-                keepdims: bool) -> Callable[[Any], tuple[Any, Any]]:  # fmt: skip
-    """As :func:`_bind` for rows split over blocks: two launches prepared once."""
-    shape = tuple(x.shape[:-1])
-    steps = _split_steps(ctx, x, correction, _parts(ctx, x))
-    launches = [engine.PreparedLaunch.build(ctx, kernel.launcher(ctx, args), grid, block, args)
-                for kernel, args, grid, block in steps]  # fmt: skip
-    scan, merge = launches
-    if scan is None or merge is None:
+    steps = _steps(ctx, x, correction, _parts(ctx, x))
+    built = [engine.PreparedLaunch.build(ctx, kernel.launcher(ctx, args), grid, block, args)
+             for kernel, args, grid, block in steps]  # fmt: skip
+    launches = [launch for launch in built if launch is not None]
+    if len(launches) < len(steps):
         return lambda a: rows_mean_var(ctx, a, correction, keepdims)
-    backend = ctx.backend
-    new_partial = backend.allocator(tuple(steps[0][1][-1].shape), ctx.xp.float64, x)
-    new_out = backend.allocator(tuple(steps[1][1][-1].shape), x.dtype, x)
+    news = [ctx.backend.allocator(tuple(args[-1].shape), args[-1].dtype, x)
+            for _, args, _, _ in steps]  # fmt: skip
 
     def call(a: Any) -> tuple[Any, Any]:
-        partial, out = new_partial(), new_out()
-        if scan(a, partial) and merge(partial, out):
-            return _split(out, shape, keepdims)
-        return rows_mean_var(ctx, a, correction, keepdims)
+        source = a
+        for launch, new in zip(launches, news, strict=True):
+            made = new()
+            if not launch(source, made):
+                return rows_mean_var(ctx, a, correction, keepdims)
+            source = made
+        return _split(source, shape, keepdims)
 
     return call
 
