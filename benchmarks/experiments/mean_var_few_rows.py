@@ -8,9 +8,10 @@ torch.
 Checks the rules ``xpkern.ops.stats.cuda.LONG_ROW`` (fewer rows than multiprocessors, longer
 than it, keep the library's own reductions) and ``parts_for`` (such rows split over several
 blocks each). Each call is synchronised (a user's single call). The kernels are called
-directly (no dispatch: "split" by ``parts_for``'s rule, "block a row" one block a row) and
-so are the libraries' own reductions; "auto" is ``xpkern.mean_var`` itself, a kept call;
-CuPy's "generic" is forced through ``xpkern.config`` (the full path each call).
+directly, with no dispatch ("split" as ``parts_for`` splits rows longer than 8192, "block a
+row" one block a row), and so are the libraries' own reductions; "auto" is
+``xpkern.mean_var`` itself, a kept call; CuPy's "generic" is forced through
+``xpkern.config`` (the full path each call).
 """
 
 from __future__ import annotations
@@ -28,10 +29,15 @@ SHAPES = [(1, 1 << 14), (1, 1 << 16), (1, 1 << 18), (1, 1 << 19), (1, 1 << 20), 
 
 
 def _kernel(x: Any, parts: int | None) -> Any:
+    """The kernel's call on ``x`` in ``parts`` blocks a row (None: as ``parts_for`` splits
+    rows longer than 8192, whatever the library, so that the split is timed everywhere)."""
     from xpkern.backends import resolve
-    from xpkern.ops.stats.cuda import rows_mean_var
+    from xpkern.engines.cuda import multiprocessors
+    from xpkern.ops.stats.cuda import parts_for, rows_mean_var
 
     ctx = resolve(x)
+    if parts is None:
+        parts = parts_for(int(x.shape[-1]), int(x.shape[0]), multiprocessors())
     return lambda: rows_mean_var(ctx, x, 0.0, parts=parts)
 
 
