@@ -20,21 +20,10 @@ from scipy import special
 import xpkern
 from benchmarks._harness import arguments, fastest_batches
 from benchmarks._harness import save as save_rows
+from xpkern.backends.numpy import exp_target
 
 SHAPES = [(1000,), (4096,), (10**4,), (10**5,), (10**6,), (100, 1000), (1000, 1000),
           (100, 10**4)]  # fmt: skip
-
-
-def exp_target(dtype: Any) -> str:
-    """The vector target NumPy dispatches ``exp`` to for ``dtype`` ('' where NumPy cannot
-    say)."""
-    try:
-        from numpy.lib.introspect import opt_func_info
-    except ImportError:  # NumPy < 2.1
-        return ""
-    dtype = np.dtype(dtype)
-    found = opt_func_info(func_name="^exp$", signature=f"^{dtype.name}$").get("exp", {})
-    return str(found.get(dtype.char * 2, {}).get("current", ""))
 
 
 def rows(quick: bool) -> list[dict[str, Any]]:
@@ -57,9 +46,9 @@ def rows(quick: bool) -> list[dict[str, Any]]:
             }
             inner = dict.fromkeys(fns, max(1, 2 * 10**6 // (10 * size)))
             best = fastest_batches(fns, lambda: None, rounds=7, inner=inner, each_sync=False)
-            row: dict[str, Any] = {"dtype": np.dtype(dtype).name,
-                                   "shape": "x".join(map(str, shape)),
-                                   "exp target": exp_target(dtype)}  # fmt: skip
+            dtype_name = np.dtype(dtype).name
+            row: dict[str, Any] = {"dtype": dtype_name, "shape": "x".join(map(str, shape)),
+                                   "exp target": exp_target(dtype_name) or ""}  # fmt: skip
             row.update({f"{name} us": 1e6 * t for name, t in best.items()})
             row["loop / composed"] = best["numba-cpu"] / best["generic"]
             with xpkern.config(impl="auto"):

@@ -8,7 +8,7 @@ from typing import Any
 
 from .base import Backend
 
-__all__ = ["BACKEND"]
+__all__ = ["BACKEND", "exp_target"]
 
 
 def _scalar_key(x: Any) -> Any:
@@ -25,20 +25,23 @@ _VECTOR_EXP = {
 
 
 @functools.cache
-def _vector_exp(name: str) -> bool | None:
+def exp_target(name: str) -> str | None:
+    """The vector target NumPy dispatches ``exp`` of the dtype ``name`` to, as NumPy names it
+    (``"X86_V4"``, ``"AVX512F"``, ``"baseline(X86_V2)"``), or None where NumPy cannot say."""
     try:
         from numpy.lib.introspect import opt_func_info
-    except ImportError:  # NumPy < 2.1 cannot say
+    except ImportError:  # NumPy < 2.1
         return None
     import numpy as np
 
-    if name not in _VECTOR_EXP:
-        return None
     found = opt_func_info(func_name="^exp$", signature=f"^{name}$").get("exp", {})
     current = found.get(np.dtype(name).char * 2, {}).get("current")
-    if not isinstance(current, str):
-        return None
-    return any(target in current for target in _VECTOR_EXP[name])
+    return current if isinstance(current, str) else None
+
+
+def _vector_exp(name: str) -> bool | None:
+    target = exp_target(name) if name in _VECTOR_EXP else None
+    return None if target is None else any(t in target for t in _VECTOR_EXP[name])
 
 
 class NumPy(Backend):
