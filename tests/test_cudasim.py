@@ -184,6 +184,29 @@ def test_mean_var_split_rows(dtype):
     assert kept[0].shape == (1, 1)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_mean_var_merge_of_more_parts_than_threads(dtype):
+    # A row of more parts than the merge kernel's threads: each thread merges several parts
+    # in turn, then the block merges the threads' sums; a NaN in one part of the second row.
+    from xpkern.backends import resolve
+    from xpkern.ops.stats.cuda import MERGE_THREADS, merge_kernel
+
+    parts, size = 2 * MERGE_THREADS + 44, 7
+    x = np.random.default_rng(8).standard_normal((2, parts * size)) * 3 + 1e4
+    x[1, 100] = np.nan
+    chunks = x.reshape(2 * parts, size)
+    mean = chunks.mean(axis=1)
+    partial = np.stack([np.full(2 * parts, float(size)), mean,
+                        ((chunks - mean[:, None]) ** 2).sum(axis=1), chunks.sum(axis=1),
+                        (chunks - chunks).sum(axis=1)])  # fmt: skip
+    out = np.empty((2, 2), dtype=dtype)
+    largest = float(np.finfo(dtype).max)
+    merge_kernel(dtype)(resolve(out), (2,), (MERGE_THREADS,), [partial, parts, 1.0, largest, out])
+    rtol = 1e-6 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(out[0], [x[0].mean(), np.nan], rtol=rtol)
+    np.testing.assert_allclose(out[1], [x[0].var(ddof=1), np.nan], rtol=rtol)
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_small_gram_kernel(dtype):

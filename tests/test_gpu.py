@@ -101,7 +101,7 @@ def test_cupy_mean_var_leaves_few_very_long_rows_to_cupy(shape, expected):
 @pytest.mark.parametrize("shape", [(1, 1 << 20), (3, 100_003)])
 def test_mean_var_kernel_splits_few_long_rows(shape, dtype):
     from xpkern.backends import resolve
-    from xpkern.ops.stats.cuda import parts_for, rows_mean_var
+    from xpkern.ops.stats.cuda import kept_mean_var, parts_for, rows_mean_var
 
     rng = np.random.default_rng(6)
     host = (rng.standard_normal(shape) * 3 + 1e4).astype(dtype)
@@ -114,10 +114,12 @@ def test_mean_var_kernel_splits_few_long_rows(shape, dtype):
         wide = host.astype(np.float64)
         want_var, want_mean = wide.var(axis=-1), wide.mean(axis=-1)
     for x in (torch.as_tensor(host, device="cuda"), _cupy().asarray(host)):
-        mean, var = rows_mean_var(resolve(x), x, 0.0, parts=parts)
-        got_mean, got_var = (xpkern.to_backend(a, "numpy") for a in (mean, var))
-        np.testing.assert_allclose(got_mean, want_mean, rtol=1e-6)
-        np.testing.assert_allclose(got_var, want_var, rtol=1e-4, equal_nan=True)
+        kept = kept_mean_var(resolve(x), x, 0.0, parts=parts)
+        other = x * 1  # a kept call's second array: its own partial sums and output
+        for found in (rows_mean_var(resolve(x), x, 0.0, parts=parts), kept(x), kept(other)):
+            got_mean, got_var = (xpkern.to_backend(a, "numpy") for a in found)
+            np.testing.assert_allclose(got_mean, want_mean, rtol=1e-6)
+            np.testing.assert_allclose(got_var, want_var, rtol=1e-4, equal_nan=True)
 
 
 def test_grad_input_on_gpu_takes_generic_path():

@@ -7,11 +7,13 @@ Run: ``python -m benchmarks.experiments.mean_var_few_rows [--out DIR]`` on a CUD
 torch.
 Checks the rules ``xpkern.ops.stats.cuda.LONG_ROW`` (fewer rows than multiprocessors, longer
 than it, keep the library's own reductions) and ``parts_for`` (such rows split over several
-blocks each). Each call is synchronised (a user's single call). The kernels are called
-directly, with no dispatch ("split" as ``parts_for`` splits rows longer than 8192, "block a
-row" one block a row), and so are the libraries' own reductions; "auto" is
-``xpkern.mean_var`` itself, a kept call; CuPy's "generic" is forced through
-``xpkern.config`` (the full path each call).
+blocks each). Each column is timed as a user's single call (synchronised after each call) and,
+as "piped", pipelined (one synchronisation a batch of calls). The kernels are called
+directly as kept calls (launches prepared once, as ``auto`` keeps them), with no dispatch
+("split" as ``parts_for`` splits rows longer than 8192, for 4 blocks a multiprocessor, or as
+named for 8 or 16; "block a row" one block a row), and
+so are the libraries' own reductions; "auto" is ``xpkern.mean_var`` itself, a kept call;
+CuPy's "generic" is forced through ``xpkern.config`` (the full path each call).
 """
 
 from __future__ import annotations
@@ -28,17 +30,26 @@ SHAPES = [(1, 1 << 14), (1, 1 << 16), (1, 1 << 18), (1, 1 << 19), (1, 1 << 20), 
           (128, 1 << 17)]  # fmt: skip
 
 
-def _kernel(x: Any, parts: int | None) -> Any:
+def _kernel(x: Any, parts: int | None, blocks: int = 4) -> Any:
     """The kernel's call on ``x`` in ``parts`` blocks a row (None: as ``parts_for`` splits
-    rows longer than 8192, whatever the library, so that the split is timed everywhere)."""
+    rows longer than 8192 for ``blocks`` blocks a multiprocessor, whatever the library, so
+    that the split is timed everywhere)."""
     from xpkern.backends import resolve
     from xpkern.engines.cuda import multiprocessors
-    from xpkern.ops.stats.cuda import parts_for, rows_mean_var
+    from xpkern.ops.stats.cuda import kept_mean_var, parts_for
 
     ctx = resolve(x)
     if parts is None:
-        parts = parts_for(int(x.shape[-1]), int(x.shape[0]), multiprocessors())
-    return lambda: rows_mean_var(ctx, x, 0.0, parts=parts)
+        parts = parts_for(int(x.shape[-1]), int(x.shape[0]), multiprocessors(), blocks=blocks)
+    call = kept_mean_var(ctx, x, 0.0, parts=parts)
+    return lambda: call(x)
+
+
+def _timed(row: dict[str, Any], name: str, fn: Any, sync: Any) -> None:
+    """``fn``'s single-call latency (synchronised after each call) as ``name us`` and its
+    pipelined time a call (one synchronisation a batch) as ``name piped us``."""
+    row[f"{name} us"] = 1e6 * measure(lambda: (fn(), sync()), sync)
+    row[f"{name} piped us"] = 1e6 * measure(fn, sync)
 
 
 def rows() -> list[dict[str, Any]]:
@@ -47,15 +58,14 @@ def rows() -> list[dict[str, Any]]:
     for shape in SHAPES:
         x = torch.randn(shape, device="cuda")
         row: dict[str, Any] = {"shape": "x".join(map(str, shape))}
-        row["torch.var_mean us"] = 1e6 * measure(
-            lambda x=x: torch.var_mean(x, dim=-1, correction=0), sync
-        )
-        row["torch mean, var us"] = 1e6 * measure(
-            lambda x=x: (torch.mean(x, dim=-1), torch.var(x, dim=-1, correction=0)), sync
-        )
-        row["split us"] = 1e6 * measure(_kernel(x, None), sync)
-        row["block a row us"] = 1e6 * measure(_kernel(x, 1), sync)
-        row["auto us"] = 1e6 * measure(lambda x=x: xpkern.mean_var(x, axis=-1), sync)
+        _timed(row, "torch.var_mean", lambda x=x: torch.var_mean(x, dim=-1, correction=0), sync)
+        both = lambda x=x: (torch.mean(x, dim=-1), torch.var(x, dim=-1, correction=0))  # noqa: E731
+        _timed(row, "torch mean, var", both, sync)
+        _timed(row, "split", _kernel(x, None), sync)
+        for blocks in (8, 16):
+            _timed(row, f"split {blocks}/SM", _kernel(x, None, blocks), sync)
+        _timed(row, "block a row", _kernel(x, 1), sync)
+        _timed(row, "auto", lambda x=x: xpkern.mean_var(x, axis=-1), sync)
         row.update(_cupy_columns(x))
         print(row, flush=True)
         found.append(row)
@@ -69,19 +79,22 @@ def _cupy_columns(x: Any) -> dict[str, float]:
         return {}
     c = cupy.asarray(x)
     sync = cupy.cuda.Device().synchronize
-    found = {"cupy mean, var us": 1e6 * measure(lambda: (c.mean(axis=-1), c.var(axis=-1)), sync)}
-    found["cupy split us"] = 1e6 * measure(_kernel(c, None), sync)
+    found: dict[str, float] = {}
+    _timed(found, "cupy mean, var", lambda: (c.mean(axis=-1), c.var(axis=-1)), sync)
+    _timed(found, "cupy split", _kernel(c, None), sync)
+    _timed(found, "cupy block a row", _kernel(c, 1), sync)
     with xpkern.config(impl="generic"):
-        found["cupy generic us"] = 1e6 * measure(lambda: xpkern.mean_var(c, axis=-1), sync)
-    found["cupy auto us"] = 1e6 * measure(lambda: xpkern.mean_var(c, axis=-1), sync)
+        _timed(found, "cupy generic", lambda: xpkern.mean_var(c, axis=-1), sync)
+    _timed(found, "cupy auto", lambda: xpkern.mean_var(c, axis=-1), sync)
     return found
 
 
 def main() -> None:
     args = arguments()
-    columns = ["shape", "torch.var_mean us", "torch mean, var us", "split us", "block a row us",
-               "auto us", "cupy mean, var us", "cupy split us", "cupy generic us",
-               "cupy auto us"]  # fmt: skip
+    names = ["torch.var_mean", "torch mean, var", "split", "split 8/SM", "split 16/SM",
+             "block a row", "auto", "cupy mean, var", "cupy split", "cupy block a row",
+             "cupy generic", "cupy auto"]  # fmt: skip
+    columns = ["shape"] + [f"{name}{kind} us" for kind in ("", " piped") for name in names]
     save("mean-var-few-rows", rows(), columns, args.out)
 
 

@@ -15,6 +15,7 @@ from .cuda_source import merge_source, scan_source
 
 __all__ = [
     "THREADS",
+    "kept_mean_var",
     "mean_var_kernel",
     "merge_kernel",
     "parts_for",
@@ -36,9 +37,15 @@ def mean_var_kernel(dtype: str, threads: int = THREADS, unroll: int = UNROLL,
     return engine.cached_kernel(key, tag, lambda: scan_source(threads, unroll, split))
 
 
+MERGE_THREADS = 128
+
+
 def merge_kernel(dtype: str) -> Any:
-    """The kernel merging a split row's parts into its (mean, var) in ``dtype``."""
-    return engine.cached_kernel(("mean_var merge", dtype), "cuda_mean_var_merge", merge_source)
+    """The kernel merging a split row's parts into its (mean, var) in ``dtype``, a block of
+    ``MERGE_THREADS`` a row."""
+    key = ("mean_var merge", dtype, MERGE_THREADS)
+    return engine.cached_kernel(key, f"cuda_mean_var_merge_{MERGE_THREADS}",
+                                lambda: merge_source(MERGE_THREADS))  # fmt: skip
 
 
 # One warp a row reads fastest at every shape of an H100 sweep (8192 to 262144 rows of 256 to
@@ -67,12 +74,13 @@ SPLIT_BLOCKS = 4
 PART = 8 * THREADS * UNROLL
 
 
-def parts_for(n: int, count: int, multiprocessors: int, longest: int = SPLIT_ROW) -> int:
+def parts_for(n: int, count: int, multiprocessors: int, longest: int = SPLIT_ROW,
+              blocks: int = SPLIT_BLOCKS) -> int:  # fmt: skip
     """Blocks a row for ``count`` rows of ``n`` (1: a block or warp a row), rows longer than
-    ``longest`` split."""
+    ``longest`` split into enough parts for ``blocks`` blocks a multiprocessor."""
     if count >= multiprocessors or n <= longest:
         return 1
-    return max(1, min(_ceil_div(SPLIT_BLOCKS * multiprocessors, count), n // PART))
+    return max(1, min(_ceil_div(blocks * multiprocessors, count), n // PART))
 
 
 def _part_length(n: int, parts: int) -> int:
@@ -111,7 +119,7 @@ def _steps(ctx: Context, x: Any, correction: float, parts: int) -> list[Any]:
     merge_args = [partial, parts, float(correction), _largest(x), out]
     return [
         (scan, [rows, parts, chunk, partial], (min(count * parts, 2**20),), (THREADS,)),
-        (merge_kernel(dtype), merge_args, (_ceil_div(count, 128),), (128,)),
+        (merge_kernel(dtype), merge_args, (min(count, 2**20),), (MERGE_THREADS,)),
     ]
 
 
@@ -137,18 +145,19 @@ def rows_mean_var(ctx: Context, x: Any, correction: float, keepdims: bool = Fals
     return _split(steps[-1][1][-1], tuple(x.shape[:-1]), keepdims)
 
 
-def _bind(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
-          keepdims: bool) -> Callable[[Any], tuple[Any, Any]]:  # fmt: skip
-    """The kernels' call for arrays like ``x`` (a kept call: same shape, dtype, layout and
+def kept_mean_var(ctx: Context, x: Any, correction: float, keepdims: bool = False,
+                  parts: int | None = None) -> Callable[[Any], tuple[Any, Any]]:  # fmt: skip
+    """:func:`rows_mean_var`'s call for arrays like ``x`` (same shape, dtype, layout and
     device), each launch prepared once: a call allocates each launch's output and launches
     them in turn (a split row's partial sums go from the first launch to the second)."""
     shape = tuple(x.shape[:-1])
-    steps = _steps(ctx, x, correction, _parts(ctx, x))
+    parts = _parts(ctx, x) if parts is None else parts
+    steps = _steps(ctx, x, correction, parts)
     built = [engine.PreparedLaunch.build(ctx, kernel.launcher(ctx, args), grid, block, args)
              for kernel, args, grid, block in steps]  # fmt: skip
     launches = [launch for launch in built if launch is not None]
     if len(launches) < len(steps):
-        return lambda a: rows_mean_var(ctx, a, correction, keepdims)
+        return lambda a: rows_mean_var(ctx, a, correction, keepdims, parts)
     news = [ctx.backend.allocator(tuple(args[-1].shape), args[-1].dtype, x)
             for _, args, _, _ in steps]  # fmt: skip
 
@@ -157,11 +166,16 @@ def _bind(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
         for launch, new in zip(launches, news, strict=True):
             made = new()
             if not launch(source, made):
-                return rows_mean_var(ctx, a, correction, keepdims)
+                return rows_mean_var(ctx, a, correction, keepdims, parts)
             source = made
         return _split(source, shape, keepdims)
 
     return call
+
+
+def _bind(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
+          keepdims: bool) -> Callable[[Any], tuple[Any, Any]]:  # fmt: skip
+    return kept_mean_var(ctx, x, correction, keepdims)
 
 
 def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,

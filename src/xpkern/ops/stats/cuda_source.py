@@ -4,9 +4,10 @@ over several blocks whose partial sums a second kernel merges.
 Each thread sums its share of the values shifted by one of its values (Welford's accuracy for
 data far from zero, without a division per element), in float64 whatever the input; the
 block then merges the threads' (count, mean, sum of squared deviations) triples pairwise by
-Chan's update, and a split row's blocks are merged the same way. So the error does not grow
-with the row's length, float32 included. A plain float64 sum beside it gives the generic
-path's answers where a row holds an inf or NaN: a mean of +-inf or NaN, a NaN variance.
+Chan's update, and a split row's blocks' sums are merged the same way, a block a row. So the
+error does not grow with the row's length, float32 included. A plain float64 sum beside it
+gives the generic path's answers where a row holds an inf or NaN: a mean of +-inf or NaN, a
+NaN variance.
 """
 
 from __future__ import annotations
@@ -36,12 +37,7 @@ def finish(raw, seen, c, mu, m2, correction, largest):
 _SCAN = """
 
 def kernel({args}):
-    cnt = cuda.shared.array({T}, numba.float64)
-    mu = cuda.shared.array({T}, numba.float64)
-    m2 = cuda.shared.array({T}, numba.float64)
-    sm = cuda.shared.array({T}, numba.float64)
-    seen = cuda.shared.array({T}, numba.float64)
-    tid = cuda.threadIdx.x
+{shared}
     n = x.shape[1]
     for block in range(cuda.blockIdx.x, {blocks}, cuda.gridDim.x):
 {locate}
@@ -76,7 +72,15 @@ def kernel({args}):
         cnt[tid] = c
         sm[tid] = raw
         seen[tid] = bad
+{tree}
+        if tid == 0:
+{write}
         cuda.syncthreads()
+"""
+
+# The block's threads' sums, each thread's in the shared arrays, merged pairwise into
+# thread 0's (Chan's update for count, mean and sum of squared deviations).
+_TREE = """        cuda.syncthreads()
         half = {T} // 2
         while half > 0:
             if tid < half:
@@ -91,11 +95,7 @@ def kernel({args}):
                     m2[tid] = m2[tid] + m2[tid + half] + d * d * (ca * (cb / total))
                     cnt[tid] = total
             cuda.syncthreads()
-            half //= 2
-        if tid == 0:
-{write}
-        cuda.syncthreads()
-"""
+            half //= 2"""
 
 # A block a row: the row's (mean, var) written by its block.
 _ROWS = {
@@ -125,30 +125,51 @@ _PARTS = {
     ).rstrip("\n"),
 }
 
+_SHARED = (
+    "".join(
+        f"    {name} = cuda.shared.array({{T}}, numba.float64)\n"
+        for name in ("cnt", "mu", "m2", "sm", "seen")
+    )
+    + "    tid = cuda.threadIdx.x"
+)
+
+# A block a row: each thread merges every {T}-th of the row's parts, then the block merges
+# the threads' sums (one thread merging a row's hundreds of parts in turn took longer than
+# reading the row).
 _MERGE = """
 
 def kernel(partial, parts, correction, largest, out):
-    row = cuda.grid(1)
-    if row < out.shape[1]:
+{shared}
+    for row in range(cuda.blockIdx.x, out.shape[1], cuda.gridDim.x):
         c = 0.0
-        mu = 0.0
-        m2 = 0.0
+        mean = 0.0
+        dev2 = 0.0
         raw = 0.0
-        seen = 0.0
-        for p in range(parts):
+        bad = 0.0
+        p = tid
+        while p < parts:
             i = row * parts + p
             raw += partial[3, i]
-            seen += partial[4, i]
+            bad += partial[4, i]
             cb = partial[0, i]
             if cb > 0.0:
                 total = c + cb
-                d = partial[1, i] - mu
-                mu += d * (cb / total)
-                m2 += partial[2, i] + d * d * (c * (cb / total))
+                d = partial[1, i] - mean
+                mean += d * (cb / total)
+                dev2 += partial[2, i] + d * d * (c * (cb / total))
                 c = total
-        mean, var = finish(raw, seen, c, mu, m2, correction, largest)
-        out[0, row] = mean
-        out[1, row] = var
+            p += {T}
+        cnt[tid] = c
+        mu[tid] = mean
+        m2[tid] = dev2
+        sm[tid] = raw
+        seen[tid] = bad
+{tree}
+        if tid == 0:
+            mean, var = finish(sm[0], seen[0], cnt[0], mu[0], m2[0], correction, largest)
+            out[0, row] = mean
+            out[1, row] = var
+        cuda.syncthreads()
 """
 
 
@@ -168,16 +189,20 @@ def _unrolled(unroll: int, threads: int) -> str:
     return f"        while j + {(unroll - 1) * threads} < end:\n" + loads + sums + step
 
 
-def scan_source(threads: int, unroll: int, split: bool) -> str:
-    """The kernel reading rows with ``threads`` a block, ``unroll`` values at a time: a row a
-    block, or where ``split`` a part of a row a block, its sums written for the merge."""
-    parts = dict(_PARTS if split else _ROWS, unrolled=_unrolled(unroll, threads))
-    text = _SCAN
-    for key, value in parts.items():
+def _fill(text: str, parts: dict[str, str], threads: int) -> str:
+    for key, value in {"shared": _SHARED, "tree": _TREE, **parts}.items():
         text = text.replace("{" + key + "}", value)
     return _HEAD + text.replace("{T}", str(threads))
 
 
-def merge_source() -> str:
-    """The kernel merging each row's parts (a thread a row) and writing its (mean, var)."""
-    return _HEAD + _MERGE
+def scan_source(threads: int, unroll: int, split: bool) -> str:
+    """The kernel reading rows with ``threads`` a block, ``unroll`` values at a time: a row a
+    block, or where ``split`` a part of a row a block, its sums written for the merge."""
+    return _fill(_SCAN, dict(_PARTS if split else _ROWS, unrolled=_unrolled(unroll, threads)),
+                 threads)  # fmt: skip
+
+
+def merge_source(threads: int) -> str:
+    """The kernel merging each row's parts (``threads`` a row, a power of two) and writing
+    its (mean, var)."""
+    return _fill(_MERGE, {}, threads)
