@@ -145,3 +145,41 @@ def test_a_split_mean_var_call_hands_each_call_its_own_partial_sums(monkeypatch,
         assert merge_words[12 + 4] == struct.pack("=q", got.data.ptr)
         assert got.shape == (2, 2) and got.dtype == np.float32
     assert len(driver.launches) == 4 and seen[0] != seen[1]
+
+
+def test_kept_launches_hand_each_output_to_the_next_launch_and_fall_back(driver):
+    x = DeviceArray((2, 8), "float32", 0x1000)
+    middle = DeviceArray((4,), "float64", 0x2000)
+    out = DeviceArray((2, 1), "float32", 0x3000)
+    kernel = SimpleNamespace(launcher=lambda ctx, args: _launcher(raw=True))
+    steps = [(kernel, [x, middle], (1,), (32,), 0), (kernel, [middle, out], (2,), (64,), 16)]
+    made = iter(range(0x10000, 0x20000, 0x100))
+    ctx = _context(stream=3)
+
+    def allocator(shape, dtype, like):
+        return lambda: DeviceArray(shape, dtype, next(made))
+
+    ctx.backend.allocator = allocator
+    fallen = []
+
+    def fallback(a):
+        fallen.append(a)
+        return "fallback"
+
+    call = prepared.kept_launches(ctx, x, steps, fallback, out_shape=(2,))
+    given = DeviceArray((2, 8), "float32", 0x4000)
+    got = call(given)
+    assert got.shape == (2,) and got.dtype == np.float32  # the last output in out_shape
+    (first, first_words), (second, second_words) = driver.launches
+    assert first[1:8] == (1, 1, 1, 32, 1, 1, 0) and second[1:8] == (2, 1, 1, 64, 1, 1, 16)
+    new_middle = _words(first_words, 2)[1]
+    assert _words(first_words, 2)[0] == struct.pack("=Q", 0x4000)
+    assert _words(second_words, 2) == [new_middle, struct.pack("=Q", got.data.ptr)]
+    assert struct.unpack("=Q", new_middle)[0] not in (0x2000, 0x3000)  # a fresh buffer
+    assert fallen == []
+    driver.device["current"] = 1  # another device: no launch, the full path
+    assert call(given) == "fallback" and fallen == [given] and len(driver.launches) == 2
+    compiler_launches = SimpleNamespace(cupy_fn=None, raw=False)  # nothing to prepare
+    unprepared = SimpleNamespace(launcher=lambda ctx, args: compiler_launches)
+    only = [(unprepared, [x, out], (1,), (32,), 0)]
+    assert prepared.kept_launches(ctx, x, only, fallback) is fallback

@@ -25,7 +25,7 @@ from .launch import (
     with_launch_bounds,
 )
 from .lean import FlatCall, signature
-from .prepared import PreparedLaunch
+from .prepared import PreparedLaunch, kept_launches
 from .state import kernel_supports, problem, simulated, status, warn_once
 
 SHARED_BYTES = 48 * 1024  # the shared memory a block may take without opting in
@@ -43,6 +43,7 @@ __all__ = [
     "gemm_nt",
     "gram_syrk",
     "is_array",
+    "kept_launches",
     "kernel_supports",
     "matmul_into",
     "multiprocessors",

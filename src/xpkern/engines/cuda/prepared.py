@@ -22,8 +22,8 @@ import numpy as np
 from ...backends import Context
 from .launch import Launcher, is_array, pack_array, pointer, scalar_arg
 
-__all__ = ["ArgBlock", "PreparedLaunch", "argument_layout", "driver_launch", "launch_for",
-           "struct_code"]  # fmt: skip
+__all__ = ["ArgBlock", "PreparedLaunch", "argument_layout", "driver_launch", "kept_launches",
+           "launch_for", "struct_code"]  # fmt: skip
 
 _STRUCT_CODES = {"f": {2: "e", 4: "f", 8: "d"}, "i": {1: "b", 2: "h", 4: "i", 8: "q"},
                  "u": {1: "B", 2: "H", 4: "I", 8: "Q"}, "b": {1: "?"}}  # fmt: skip
@@ -156,3 +156,36 @@ class PreparedLaunch:
             block.driver_launch(block.fn, *self.dims, self.shared, self.stream(),
                                 block.address, 0)  # fmt: skip
         return True
+
+
+def kept_launches(ctx: Context, x: Any, steps: list[tuple[Any, list[Any], tuple[int, ...],
+                  tuple[int, ...], int]], fallback: Callable[[Any], Any],
+                  out_shape: tuple[int, ...] | None = None) -> Callable[[Any], Any]:  # fmt: skip
+    """A kept call of kernels on arrays like ``x`` (same shape, dtype, layout and device),
+    each launch prepared once: ``steps`` as built for ``x``, each (kernel, arguments, grid,
+    block, shared bytes), where a step's last argument is its output and the next step's
+    first argument (the first step's is ``x``). A call allocates each output anew (the last
+    in ``out_shape`` where given: same memory, another shape), launches the steps in turn and
+    returns the last output; ``fallback(a)`` where a launch cannot be prepared, or where the
+    current device is not ``x``'s."""
+    built = [PreparedLaunch.build(ctx, kernel.launcher(ctx, args), grid, block, args, shared)
+             for kernel, args, grid, block, shared in steps]  # fmt: skip
+    launches = [launch for launch in built if launch is not None]
+    if len(launches) < len(steps):
+        return fallback
+    shapes = [tuple(args[-1].shape) for _, args, _, _, _ in steps]
+    if out_shape is not None:
+        shapes[-1] = out_shape
+    news = [ctx.backend.allocator(shape, args[-1].dtype, x)
+            for shape, (_, args, _, _, _) in zip(shapes, steps, strict=True)]  # fmt: skip
+
+    def call(a: Any) -> Any:
+        source = a
+        for launch, new in zip(launches, news, strict=True):
+            made = new()
+            if not launch(source, made):
+                return fallback(a)
+            source = made
+        return source
+
+    return call

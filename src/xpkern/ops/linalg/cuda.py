@@ -101,17 +101,8 @@ def small_gram(ctx: Context, x: Any) -> Any:
 def _bind_small(ctx: Context, x: Any) -> Callable[[Any], Any]:
     """The kernel's call for arrays like ``x`` (a kept call), its launch prepared once."""
     kernel, args, grid = _small_arguments(ctx, x)
-    launch = engine.PreparedLaunch.build(ctx, kernel.launcher(ctx, args), grid, (TILE, TILE),
-                                         args)  # fmt: skip
-    if launch is None:
-        return lambda a: small_gram(ctx, a)
-    new = ctx.backend.allocator(tuple(args[-1].shape), x.dtype, x)
-
-    def call(a: Any) -> Any:
-        out = new()
-        return out if launch(a, out) else small_gram(ctx, a)
-
-    return call
+    return engine.kept_launches(ctx, x, [(kernel, args, grid, (TILE, TILE), 0)],
+                                lambda a: small_gram(ctx, a))  # fmt: skip
 
 
 def _small_supports(ctx: Context, x: Any) -> str | None:

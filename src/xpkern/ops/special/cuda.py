@@ -138,19 +138,10 @@ def _bind(name: str, ctx: Context, x: Any, keepdims: bool = False) -> Callable[[
         return out[..., None] if keepdims else out
 
     kernel, args, grid, block, shared = _arguments(ctx, x, name)
-    launch = engine.PreparedLaunch.build(ctx, kernel.launcher(ctx, args), (grid,), (block,),
-                                         args, shared)  # fmt: skip
-    if launch is None:
-        return full
     # The output in the caller's shape, handed to the kernel as the (rows, width) array it
     # is in memory: both are C-contiguous.
-    new = ctx.backend.allocator(_out_shape(x, name, keepdims), x.dtype, x)
-
-    def call(a: Any) -> Any:
-        out = new()
-        return out if launch(a, out) else full(a)
-
-    return call
+    return engine.kept_launches(ctx, x, [(kernel, args, (grid,), (block,), shared)], full,
+                                _out_shape(x, name, keepdims))  # fmt: skip
 
 
 _CUDA_REASON = "each row read once by one CUDA warp or block and kept on chip: no temporaries"

@@ -152,23 +152,14 @@ def kept_mean_var(ctx: Context, x: Any, correction: float, keepdims: bool = Fals
     them in turn (a split row's partial sums go from the first launch to the second)."""
     shape = tuple(x.shape[:-1])
     parts = _parts(ctx, x) if parts is None else parts
-    steps = _steps(ctx, x, correction, parts)
-    built = [engine.PreparedLaunch.build(ctx, kernel.launcher(ctx, args), grid, block, args)
-             for kernel, args, grid, block in steps]  # fmt: skip
-    launches = [launch for launch in built if launch is not None]
-    if len(launches) < len(steps):
-        return lambda a: rows_mean_var(ctx, a, correction, keepdims, parts)
-    news = [ctx.backend.allocator(tuple(args[-1].shape), args[-1].dtype, x)
-            for _, args, _, _ in steps]  # fmt: skip
+    steps = [(*step, 0) for step in _steps(ctx, x, correction, parts)]
+    run = engine.kept_launches(ctx, x, steps, lambda a: None)
 
     def call(a: Any) -> tuple[Any, Any]:
-        source = a
-        for launch, new in zip(launches, news, strict=True):
-            made = new()
-            if not launch(source, made):
-                return rows_mean_var(ctx, a, correction, keepdims, parts)
-            source = made
-        return _split(source, shape, keepdims)
+        out = run(a)
+        if out is None:  # not prepared, or another device
+            return rows_mean_var(ctx, a, correction, keepdims, parts)
+        return _split(out, shape, keepdims)
 
     return call
 
