@@ -80,7 +80,7 @@ def test_threads_follow_numba_or_its_setting(monkeypatch):
     assert numba_cpu.threads() >= 1
 
 
-def test_mean_var_splits_only_few_rows_longer_than_the_librarys_limit():
+def test_mean_var_splits_only_few_long_rows():
     from types import SimpleNamespace
 
     from xpkern.ops.stats import cuda
@@ -89,7 +89,6 @@ def test_mean_var_splits_only_few_rows_longer_than_the_librarys_limit():
     assert cuda.parts_for(2**20, 1, 132) == 2**20 // cuda.PART  # parts of at least PART
     assert cuda.parts_for(2**20, 16, 132) == 33
     assert cuda.parts_for(2**20, 132, 132) == 1  # enough rows to fill the device
-    assert cuda.parts_for(8192, 1, 132) == 1
     assert cuda.parts_for(2**16, 1, 132, longest=2**19) == 1
     for n, parts in [(2100, 1), (2100, 2), (2100, 3), (10**6 + 7, 33)]:
         chunk = cuda._part_length(n, parts)
@@ -99,8 +98,27 @@ def test_mean_var_splits_only_few_rows_longer_than_the_librarys_limit():
         ctx = SimpleNamespace(backend=SimpleNamespace(name=library))
         return cuda._parts(ctx, SimpleNamespace(shape=shape))
 
-    # Split where auto leaves the rows to the library: torch past 8192, CuPy past 2^19.
-    assert parts("torch", (1, 16384)) > 1
-    assert parts("cupy", (1, 2**16)) == 1
+    # Split past SPLIT_ROW for every library (auto leaves torch's few rows past 8192 to torch).
+    assert parts("torch", (1, 16384)) == 1
+    assert parts("torch", (1, 16385)) > 1
+    assert parts("cupy", (1, 2**16)) > 1
     assert parts("cupy", (4, 2**20)) > 1
     assert parts("torch", (1024, 2**20)) == 1
+    assert cuda.parts_for(16384, 1, 132) == 1
+
+
+def test_mean_var_leaves_few_long_torch_rows_to_torch_and_keeps_cupy_rows(monkeypatch):
+    from types import SimpleNamespace
+
+    from xpkern.ops.stats import cuda
+
+    monkeypatch.setattr(cuda.engine, "multiprocessors", lambda: 132)
+
+    def declines(library, shape):
+        ctx = SimpleNamespace(backend=SimpleNamespace(name=library))
+        x = SimpleNamespace(shape=shape)
+        return cuda._wins(ctx, x, (len(shape) - 1,), 0.0, False) is not None
+
+    assert declines("torch", (4, 8193)) and declines("torch", (131, 2**20))
+    assert not declines("torch", (4, 8192)) and not declines("torch", (132, 2**20))
+    assert not any(declines("cupy", shape) for shape in [(1, 2**24), (16, 2**20), (4, 8193)])

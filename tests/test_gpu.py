@@ -86,8 +86,8 @@ def test_torch_mean_var_takes_the_kernel_but_on_few_long_rows(shape, expected):
 
 @pytest.mark.parametrize(("shape", "expected"), [((1000,), "numba-cuda"),
                                                  ((4, 1 << 16), "numba-cuda"),
-                                                 ((4, 1 << 20), "generic")])  # fmt: skip
-def test_cupy_mean_var_leaves_few_very_long_rows_to_cupy(shape, expected):
+                                                 ((4, 1 << 20), "numba-cuda")])  # fmt: skip
+def test_cupy_mean_var_takes_the_kernel_few_long_rows_split(shape, expected):
     cupy = _cupy()
     x = cupy.random.standard_normal(shape, dtype=cupy.float32)
     assert xpkern.explain(xpkern.mean_var, x, axis=-1).impl == expected

@@ -63,13 +63,14 @@ def threads_for(n: int, count: int) -> int:
     return WARP if count >= MANY_ROWS or n <= SHORT_ROW else THREADS
 
 
-# Fewer rows than multiprocessors, longer than SPLIT_ROW (for a library, longer than its
-# LONG_ROW below), split over blocks: enough parts a row for SPLIT_BLOCKS blocks a
-# multiprocessor, each part at least PART values (a multiple of what a block reads in one
-# step). Not yet timed on a GPU (benchmarks/experiments/mean_var_few_rows.py), the split serves
-# only the rows ``auto`` leaves to the library (LONG_ROW), where the kernel runs only when
-# asked for (``config(impl="numba-cuda")`` or ``"fused"``): there a block a row took up to 8 ms.
-SPLIT_ROW = 8192
+# Fewer rows than multiprocessors, longer than SPLIT_ROW, split over blocks: enough parts a
+# row for SPLIT_BLOCKS blocks a multiprocessor, each part at least PART values (a multiple of
+# what a block reads in one step). On an H100, one synchronised kept call of float32 rows, the
+# split beat a block a row from 2^16 values on (CuPy: 1 x 2^16 24 us against 36, 1 x 2^24 196
+# against 7983, 128 x 2^17 52 against 82) and lost at 2^14 (25 against 23):
+# benchmarks/results/mean-var-few-rows-thread-merge-nvidia-h100-80gb-hbm3.md (its merge took
+# one thread a row, so that many parts a row cost more then than now).
+SPLIT_ROW = 2**14
 SPLIT_BLOCKS = 4
 PART = 8 * THREADS * UNROLL
 
@@ -130,8 +131,7 @@ def _split(out: Any, shape: tuple[int, ...], keepdims: bool) -> tuple[Any, Any]:
 
 
 def _parts(ctx: Context, x: Any) -> int:
-    n, longest = int(x.shape[-1]), LONG_ROW.get(ctx.backend.name, SPLIT_ROW)
-    return parts_for(n, math.prod(x.shape[:-1]), engine.multiprocessors(), longest)
+    return parts_for(int(x.shape[-1]), math.prod(x.shape[:-1]), engine.multiprocessors())
 
 
 def rows_mean_var(ctx: Context, x: Any, correction: float, keepdims: bool = False,
@@ -190,23 +190,25 @@ def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
 # to 8192 x 8192 float32 (27-217 against 47-463 float64); torch's one var_mean, which gives
 # NaN for the mean of [-inf, -inf], took 21-160 (28-292):
 # benchmarks/results/torch-cuda-rules-nvidia-h100-80gb-hbm3.md. Those rows were many, or
-# short. A few rows longer than LONG_ROW, a warp or block each, leave most multiprocessors idle
-# where torch's reductions spread a row over the device: on an H100, one synchronised call,
-# 1 x 2^24 float32 took 8041 us in the kernel against 64 us for torch's mean and var,
-# 16 x 2^20 508 against 64, 1 x 2^14 56 against 21. CuPy's own reductions do not spread a row
-# either (its generic mean and var: 1 x 2^24 4200 us, 1 x 2^14 113): the kernel is faster for
-# rows of up to 2^17 (64-70 us against 108-231), slower from 2^20 (1 x 2^20 275 against 144,
-# 16 x 2^20 507 against 442)
-# (benchmarks/results/mean-var-few-rows-nvidia-h100-80gb-hbm3.md). Past these lengths, with
-# fewer rows than multiprocessors, the kernel declines.
-LONG_ROW = {"torch": 8192, "cupy": 2**19}
+# short. A few long rows, a warp or block each, leave most multiprocessors idle where
+# torch's reductions spread a row over the device: on an H100, 1 x 2^24 float32 took 7993 us
+# in the kernel against 75 us for torch's mean and var, one synchronised call. Split over
+# blocks (SPLIT_ROW), with the first merge of one thread a row, the kernel won from 8 to 33
+# parts a row (16 x 2^20: 66 us against 76; 128 x 2^17: 54 against 87) and lost with more
+# (1 x 2^20, 128 parts: 59 against 33; 1 x 2^24: 198 against 75)
+# (benchmarks/results/mean-var-few-rows-thread-merge-nvidia-h100-80gb-hbm3.md); the merge of
+# a block a row that replaced it is not yet timed, so torch keeps its own reductions for fewer
+# rows than multiprocessors longer than LONG_ROW. CuPy's own reductions do not spread a row
+# either (1 x 2^24: 16.8 ms for its mean and var, 4.2 ms for the generic path's): the split
+# kernel beat both at every shape of that run, so CuPy arrays take the kernel at every shape.
+LONG_ROW = {"torch": 8192}
 
 
 def _wins(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
           keepdims: bool) -> str | None:  # fmt: skip
     n, count = int(x.shape[-1]), math.prod(x.shape[:-1])
-    longest = LONG_ROW.get(ctx.backend.name, LONG_ROW["torch"])
-    if n > longest and count < engine.multiprocessors():
+    longest = LONG_ROW.get(ctx.backend.name)
+    if longest is not None and n > longest and count < engine.multiprocessors():
         return (f"{count} rows of {n}: too few to fill the device a block a row; the "
                 "library's own reductions are faster here")  # fmt: skip
     return None
@@ -214,8 +216,8 @@ def _wins(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
 
 @mean_var_op.register(
     "numba-cuda",
-    reason="one CUDA warp or block a row, read once: shifted sums in float64, merged by "
-    "Chan's update",
+    reason="one CUDA warp or block a row (a few long rows: several blocks each), read once: "
+    "shifted sums in float64, merged by Chan's update",
     supports=_supports,
     wins=_wins,
 )
