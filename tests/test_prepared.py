@@ -120,10 +120,10 @@ def test_a_split_mean_var_call_hands_each_call_its_own_partial_sums(monkeypatch,
     partial = DeviceArray((5, 8), "float64", 0x2000)
     out = DeviceArray((2, 2), "float32", 0x3000)
     kernel = SimpleNamespace(launcher=lambda ctx, args: _launcher())
-    steps = [(kernel, [x, 4, 10240, partial], (8,), (256,)),
-             (kernel, [partial, 4, 0.0, 1e38, out], (1,), (128,))]  # fmt: skip
+    steps = [(kernel, [x, 4, 10240, partial], (8,), (256,), 0),
+             (kernel, [partial, 4, 0.0, 1e38, out], (1,), (128,), 0)]  # fmt: skip
     monkeypatch.setattr(cuda, "_steps", lambda ctx, x, correction, parts: steps)
-    monkeypatch.setattr(cuda, "_parts", lambda ctx, x: 4)
+    monkeypatch.setattr(cuda, "_parts", lambda x: 4)
     monkeypatch.setattr(cuda, "_split", lambda out, shape, keepdims: out)
     made = iter(range(0x10000, 0x20000, 0x100))
 

@@ -160,14 +160,15 @@ class PreparedLaunch:
 
 def kept_launches(ctx: Context, x: Any, steps: list[tuple[Any, list[Any], tuple[int, ...],
                   tuple[int, ...], int]], fallback: Callable[[Any], Any],
-                  out_shape: tuple[int, ...] | None = None) -> Callable[[Any], Any]:  # fmt: skip
+                  out_shape: tuple[int, ...] | None = None,
+                  finish: Callable[[Any], Any] | None = None) -> Callable[[Any], Any]:  # fmt: skip
     """A kept call of kernels on arrays like ``x`` (same shape, dtype, layout and device),
     each launch prepared once: ``steps`` as built for ``x``, each (kernel, arguments, grid,
     block, shared bytes), where a step's last argument is its output and the next step's
     first argument (the first step's is ``x``). A call allocates each output anew (the last
     in ``out_shape`` where given: same memory, another shape), launches the steps in turn and
-    returns the last output; ``fallback(a)`` where a launch cannot be prepared, or where the
-    current device is not ``x``'s."""
+    returns the last output, or ``finish`` of it where given; ``fallback(a)`` where a launch
+    cannot be prepared, or where the current device is not ``x``'s."""
     built = [PreparedLaunch.build(ctx, kernel.launcher(ctx, args), grid, block, args, shared)
              for kernel, args, grid, block, shared in steps]  # fmt: skip
     launches = [launch for launch in built if launch is not None]
@@ -186,6 +187,6 @@ def kept_launches(ctx: Context, x: Any, steps: list[tuple[Any, list[Any], tuple[
             if not launch(source, made):
                 return fallback(a)
             source = made
-        return source
+        return source if finish is None else finish(source)
 
     return call

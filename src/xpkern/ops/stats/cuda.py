@@ -100,10 +100,10 @@ def _largest(x: Any) -> float:
 
 
 def _steps(ctx: Context, x: Any, correction: float, parts: int) -> list[Any]:
-    """The launches for ``x``, each (kernel, arguments with a new output, grid, block): a
-    block or warp a row, or where ``parts`` > 1 the rows each read by ``parts`` blocks, then
-    merged. The last launch's last argument is the (2, rows) output; an earlier launch's
-    output is the next one's first argument."""
+    """The launches for ``x``, each (kernel, arguments with a new output, grid, block, shared
+    bytes): a block or warp a row, or where ``parts`` > 1 the rows each read by ``parts``
+    blocks, then merged. The last launch's last argument is the (2, rows) output; an earlier
+    launch's output is the next one's first argument."""
     n = int(x.shape[-1])
     rows = x.reshape(-1, n)
     count = int(rows.shape[0])
@@ -112,15 +112,15 @@ def _steps(ctx: Context, x: Any, correction: float, parts: int) -> list[Any]:
     if parts <= 1:
         threads = threads_for(n, count)
         args = [rows, float(correction), _largest(x), out]
-        return [(mean_var_kernel(dtype, threads), args, (min(count, 2**20),), (threads,))]
+        return [(mean_var_kernel(dtype, threads), args, (min(count, 2**20),), (threads,), 0)]
     chunk = _part_length(n, parts)
     parts = _ceil_div(n, chunk)
     partial = engine.empty(ctx, (5, count * parts), ctx.xp.float64, x)
     scan = mean_var_kernel(dtype, THREADS, UNROLL, split=True)
     merge_args = [partial, parts, float(correction), _largest(x), out]
     return [
-        (scan, [rows, parts, chunk, partial], (min(count * parts, 2**20),), (THREADS,)),
-        (merge_kernel(dtype), merge_args, (min(count, 2**20),), (MERGE_THREADS,)),
+        (scan, [rows, parts, chunk, partial], (min(count * parts, 2**20),), (THREADS,), 0),
+        (merge_kernel(dtype), merge_args, (min(count, 2**20),), (MERGE_THREADS,), 0),
     ]
 
 
@@ -130,7 +130,7 @@ def _split(out: Any, shape: tuple[int, ...], keepdims: bool) -> tuple[Any, Any]:
     return out[0].reshape(shape), out[1].reshape(shape)
 
 
-def _parts(ctx: Context, x: Any) -> int:
+def _parts(x: Any) -> int:
     return parts_for(int(x.shape[-1]), math.prod(x.shape[:-1]), engine.multiprocessors())
 
 
@@ -139,9 +139,9 @@ def rows_mean_var(ctx: Context, x: Any, correction: float, keepdims: bool = Fals
     """(mean, var) along the last axis of a C-contiguous CUDA array, each of shape
     ``x.shape[:-1]`` (with a last axis of 1 where ``keepdims``); each row read by ``parts``
     blocks (by default :func:`parts_for`'s)."""
-    steps = _steps(ctx, x, correction, _parts(ctx, x) if parts is None else parts)
-    for kernel, args, grid, block in steps:
-        kernel(ctx, grid, block, args)
+    steps = _steps(ctx, x, correction, _parts(x) if parts is None else parts)
+    for kernel, args, grid, block, shared in steps:
+        kernel(ctx, grid, block, args, shared=shared)
     return _split(steps[-1][1][-1], tuple(x.shape[:-1]), keepdims)
 
 
@@ -151,17 +151,10 @@ def kept_mean_var(ctx: Context, x: Any, correction: float, keepdims: bool = Fals
     device), each launch prepared once: a call allocates each launch's output and launches
     them in turn (a split row's partial sums go from the first launch to the second)."""
     shape = tuple(x.shape[:-1])
-    parts = _parts(ctx, x) if parts is None else parts
-    steps = [(*step, 0) for step in _steps(ctx, x, correction, parts)]
-    run = engine.kept_launches(ctx, x, steps, lambda a: None)
-
-    def call(a: Any) -> tuple[Any, Any]:
-        out = run(a)
-        if out is None:  # not prepared, or another device
-            return rows_mean_var(ctx, a, correction, keepdims, parts)
-        return _split(out, shape, keepdims)
-
-    return call
+    parts = _parts(x) if parts is None else parts
+    return engine.kept_launches(ctx, x, _steps(ctx, x, correction, parts),
+                                lambda a: rows_mean_var(ctx, a, correction, keepdims, parts),
+                                finish=lambda out: _split(out, shape, keepdims))  # fmt: skip
 
 
 def _bind(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,

@@ -21,6 +21,17 @@ from xpkern.engines.cuda.compiler import cuda
 
 
 @cuda.jit(device=True, inline=True)
+def chan(ca, mua, m2a, cb, mub, m2b):
+    # (count, mean, sum of squared deviations) of two groups merged by Chan's update; an
+    # empty second group leaves the first as it is.
+    if not cb > 0.0:
+        return ca, mua, m2a
+    total = ca + cb
+    d = mub - mua
+    return total, mua + d * (cb / total), m2a + m2b + d * d * (ca * (cb / total))
+
+
+@cuda.jit(device=True, inline=True)
 def finish(raw, seen, c, mu, m2, correction, largest):
     # (mean, var) of a row from its merged sums. With an inf or NaN in the row (seen is then
     # NaN), or a sum that overflows in the data's dtype (as the generic path's does): its
@@ -79,21 +90,15 @@ def kernel({args}):
 """
 
 # The block's threads' sums, each thread's in the shared arrays, merged pairwise into
-# thread 0's (Chan's update for count, mean and sum of squared deviations).
+# thread 0's (``chan`` for count, mean and sum of squared deviations).
 _TREE = """        cuda.syncthreads()
         half = {T} // 2
         while half > 0:
             if tid < half:
                 sm[tid] = sm[tid] + sm[tid + half]
                 seen[tid] = seen[tid] + seen[tid + half]
-                ca = cnt[tid]
-                cb = cnt[tid + half]
-                if cb > 0.0:
-                    total = ca + cb
-                    d = mu[tid + half] - mu[tid]
-                    mu[tid] = mu[tid] + d * (cb / total)
-                    m2[tid] = m2[tid] + m2[tid + half] + d * d * (ca * (cb / total))
-                    cnt[tid] = total
+                cnt[tid], mu[tid], m2[tid] = chan(cnt[tid], mu[tid], m2[tid], cnt[tid + half],
+                                                  mu[tid + half], m2[tid + half])
             cuda.syncthreads()
             half //= 2"""
 
@@ -151,13 +156,7 @@ def kernel(partial, parts, correction, largest, out):
             i = row * parts + p
             raw += partial[3, i]
             bad += partial[4, i]
-            cb = partial[0, i]
-            if cb > 0.0:
-                total = c + cb
-                d = partial[1, i] - mean
-                mean += d * (cb / total)
-                dev2 += partial[2, i] + d * d * (c * (cb / total))
-                c = total
+            c, mean, dev2 = chan(c, mean, dev2, partial[0, i], partial[1, i], partial[2, i])
             p += {T}
         cnt[tid] = c
         mu[tid] = mean
