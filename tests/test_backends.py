@@ -112,3 +112,16 @@ def test_to_backend_refuses_grad_tensor():
     torch = pytest.importorskip("torch")
     with pytest.raises(ValueError, match="requires grad"):
         xpkern.to_backend(torch.ones(2, requires_grad=True), "numpy")
+
+
+def test_torch_host_view_resolves_lazy_conjugate_and_negation():
+    torch = pytest.importorskip("torch")
+    backend = resolve(torch.ones(1)).backend
+    plain = torch.arange(3.0)
+    assert np.shares_memory(backend.host_view(plain), plain.numpy())
+    z = torch.tensor([1 + 2j, 3 - 1j])
+    assert z.conj().is_conj()
+    np.testing.assert_array_equal(backend.host_view(z.conj()), [1 - 2j, 3 + 1j])
+    negated = z.conj().imag  # a real tensor with torch's negative bit set
+    assert negated.is_neg()
+    np.testing.assert_array_equal(backend.host_view(negated), [-2.0, 1.0])

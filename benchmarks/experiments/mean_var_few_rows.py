@@ -10,8 +10,8 @@ than it, keep the library's own reductions) and ``parts_for`` (such rows split o
 blocks each). Each column is timed as a user's single call (synchronised after each call) and,
 as "piped", pipelined (one synchronisation a batch of calls). The kernels are called
 directly as kept calls (launches prepared once, as ``auto`` keeps them), with no dispatch
-("split" as ``parts_for`` splits rows longer than ``SPLIT_ROW``, for 4 blocks a
-multiprocessor, or as named for 8 or 16; "block a row" one block a row), and so are the
+("split" as ``parts_for`` splits rows longer than ``SPLIT_ROW``, for ``SPLIT_BLOCKS``
+blocks a multiprocessor, or as named for 8 or 16; "block a row" one block a row), and so are the
 libraries' own reductions; "auto" is ``xpkern.mean_var`` itself, a kept call;
 CuPy's "generic" is forced through ``xpkern.config`` (the full path each call).
 """
@@ -30,17 +30,18 @@ SHAPES = [(1, 1 << 14), (1, 1 << 16), (1, 1 << 18), (1, 1 << 19), (1, 1 << 20), 
           (128, 1 << 17)]  # fmt: skip
 
 
-def _kernel(x: Any, parts: int | None, blocks: int = 4) -> Any:
+def _kernel(x: Any, parts: int | None, blocks: int | None = None) -> Any:
     """The kernel's call on ``x`` in ``parts`` blocks a row (None: as ``parts_for`` splits
-    rows longer than ``SPLIT_ROW`` for ``blocks`` blocks a multiprocessor, whatever the
-    library, so that the split is timed everywhere)."""
+    rows longer than ``SPLIT_ROW`` for ``blocks`` blocks a multiprocessor, by default
+    ``SPLIT_BLOCKS``, whatever the library, so that the split is timed everywhere)."""
     from xpkern.backends import resolve
     from xpkern.engines.cuda import multiprocessors
-    from xpkern.ops.stats.cuda import kept_mean_var, parts_for
+    from xpkern.ops.stats.cuda import SPLIT_BLOCKS, kept_mean_var, parts_for
 
     ctx = resolve(x)
     if parts is None:
-        parts = parts_for(int(x.shape[-1]), int(x.shape[0]), multiprocessors(), blocks=blocks)
+        count, found = int(x.shape[0]), multiprocessors()
+        parts = parts_for(int(x.shape[-1]), count, found, blocks=blocks or SPLIT_BLOCKS)
     call = kept_mean_var(ctx, x, 0.0, parts=parts)
     return lambda: call(x)
 

@@ -23,8 +23,12 @@ class Torch(Backend):
         return str(x.device.type)
 
     def host_view(self, a: Any) -> Any:
-        # A NumPy view of a CPU tensor that needs no grad: the same memory, no copy.
-        return a.resolve_conj().resolve_neg().numpy()
+        # A NumPy view of a CPU tensor that needs no grad: the same memory, no copy. A lazy
+        # conjugate or negation is resolved first; asked rather than always resolved, which
+        # costs more than the view itself on the small arrays of a kept call.
+        if a.is_conj() or a.is_neg():
+            a = a.resolve_conj().resolve_neg()
+        return a.numpy()
 
     def from_host(self, a: Any) -> Any:
         import torch

@@ -75,11 +75,10 @@ SPLIT_BLOCKS = 4
 PART = 8 * THREADS * UNROLL
 
 
-def parts_for(n: int, count: int, multiprocessors: int, longest: int = SPLIT_ROW,
-              blocks: int = SPLIT_BLOCKS) -> int:  # fmt: skip
+def parts_for(n: int, count: int, multiprocessors: int, blocks: int = SPLIT_BLOCKS) -> int:
     """Blocks a row for ``count`` rows of ``n`` (1: a block or warp a row), rows longer than
-    ``longest`` split into enough parts for ``blocks`` blocks a multiprocessor."""
-    if count >= multiprocessors or n <= longest:
+    ``SPLIT_ROW`` split into enough parts for ``blocks`` blocks a multiprocessor."""
+    if count >= multiprocessors or n <= SPLIT_ROW:
         return 1
     return max(1, min(_ceil_div(blocks * multiprocessors, count), n // PART))
 
