@@ -89,7 +89,6 @@ def test_mean_var_splits_only_few_long_rows():
     assert cuda.parts_for(2**20, 1, 132) == 2**20 // cuda.PART  # parts of at least PART
     assert cuda.parts_for(2**20, 16, 132) == 33
     assert cuda.parts_for(2**20, 132, 132) == 1  # enough rows to fill the device
-    assert cuda.parts_for(cuda.SPLIT_ROW, 1, 132) == 1  # rows up to SPLIT_ROW are not split
     assert cuda.parts_for(2**24, 4, 132, blocks=16) == 16 * 132 // 4
     for n, parts in [(2100, 1), (2100, 2), (2100, 3), (10**6 + 7, 33)]:
         chunk = cuda._part_length(n, parts)
@@ -105,7 +104,7 @@ def test_mean_var_splits_only_few_long_rows():
     assert parts((1, 2**16)) > 1
     assert parts((4, 2**20)) > 1
     assert parts((1024, 2**20)) == 1
-    assert cuda.parts_for(16384, 1, 132) == 1
+    assert cuda.parts_for(cuda.SPLIT_ROW, 1, 132) == 1  # rows up to SPLIT_ROW are not split
 
 
 def test_mean_var_leaves_few_long_torch_rows_to_torch_and_keeps_cupy_rows(monkeypatch):

@@ -40,8 +40,8 @@ def _kernel(x: Any, parts: int | None, blocks: int | None = None) -> Any:
 
     ctx = resolve(x)
     if parts is None:
-        count, found = int(x.shape[0]), multiprocessors()
-        parts = parts_for(int(x.shape[-1]), count, found, blocks=blocks or SPLIT_BLOCKS)
+        n, count = int(x.shape[-1]), int(x.shape[0])
+        parts = parts_for(n, count, multiprocessors(), blocks or SPLIT_BLOCKS)
     call = kept_mean_var(ctx, x, 0.0, parts=parts)
     return lambda: call(x)
 

@@ -38,7 +38,7 @@ class Torch(Backend):
     def to_numpy(self, x: Any) -> Any:
         if x.requires_grad:
             raise ValueError("the tensor requires grad; call .detach() before converting it")
-        return x.cpu().resolve_conj().resolve_neg().numpy()
+        return self.host_view(x.cpu())
 
     def convert(self, x: Any, source: Backend | None, device: Any) -> Any:
         torch = self.load()
