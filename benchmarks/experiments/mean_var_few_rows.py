@@ -5,15 +5,15 @@ device: torch's (``mean`` and ``var``, and ``var_mean``), and with CuPy installe
 
 Run: ``python -m benchmarks.experiments.mean_var_few_rows [--out DIR]`` on a CUDA machine with
 torch.
-Checks the rules ``xpkern.ops.stats.cuda.LONG_ROW`` (fewer rows than multiprocessors, longer
-than it, keep the library's own reductions) and ``parts_for`` (such rows split over several
-blocks each). Each column is timed as a user's single call (synchronised after each call) and,
-as "piped", pipelined (one synchronisation a batch of calls). The kernels are called
-directly as kept calls (launches prepared once, as ``auto`` keeps them), with no dispatch
-("split" as ``parts_for`` splits rows longer than ``SPLIT_ROW``, for ``SPLIT_BLOCKS``
-blocks a multiprocessor, or as named for 8 or 16; "block a row" one block a row), and so are the
-libraries' own reductions; "auto" is ``xpkern.mean_var`` itself, a kept call;
-CuPy's "generic" is forced through ``xpkern.config`` (the full path each call).
+Checks the rule ``xpkern.ops.stats.cuda.parts_for`` (fewer rows than multiprocessors, longer
+than ``SPLIT_ROW``, split over several blocks each) and that such rows take the kernel rather
+than the library's own reductions. Each column is timed as a user's single call (synchronised
+after each call) and, as "piped", pipelined (one synchronisation a batch of calls). The
+kernels are called directly as kept calls (launches prepared once, as ``auto`` keeps them),
+with no dispatch ("split" as ``parts_for`` splits rows longer than ``SPLIT_ROW``, for
+``SPLIT_BLOCKS`` blocks a multiprocessor, or as named for 1, 2 or 8; "block a row" one block
+a row), and so are the libraries' own reductions; "auto" is ``xpkern.mean_var`` itself, a
+kept call; CuPy's "generic" is forced through ``xpkern.config`` (the full path each call).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def rows() -> list[dict[str, Any]]:
         both = lambda x=x: (torch.mean(x, dim=-1), torch.var(x, dim=-1, correction=0))  # noqa: E731
         _timed(row, "torch mean, var", both, sync)
         _timed(row, "split", _kernel(x, None), sync)
-        for blocks in (8, 16):
+        for blocks in (1, 2, 8):
             _timed(row, f"split {blocks}/SM", _kernel(x, None, blocks), sync)
         _timed(row, "block a row", _kernel(x, 1), sync)
         _timed(row, "auto", lambda x=x: xpkern.mean_var(x, axis=-1), sync)
@@ -92,9 +92,9 @@ def _cupy_columns(x: Any) -> dict[str, float]:
 
 def main() -> None:
     args = arguments()
-    names = ["torch.var_mean", "torch mean, var", "split", "split 8/SM", "split 16/SM",
-             "block a row", "auto", "cupy mean, var", "cupy split", "cupy block a row",
-             "cupy generic", "cupy auto"]  # fmt: skip
+    names = ["torch.var_mean", "torch mean, var", "split", "split 1/SM", "split 2/SM",
+             "split 8/SM", "block a row", "auto", "cupy mean, var", "cupy split",
+             "cupy block a row", "cupy generic", "cupy auto"]  # fmt: skip
     columns = ["shape"] + [f"{name}{kind} us" for kind in ("", " piped") for name in names]
     save("mean-var-few-rows", rows(), columns, args.out)
 

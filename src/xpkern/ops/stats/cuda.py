@@ -69,7 +69,9 @@ def threads_for(n: int, count: int) -> int:
 # split beat a block a row from 2^16 values on (CuPy: 1 x 2^16 24 us against 36, 1 x 2^24 196
 # against 7983, 128 x 2^17 52 against 82) and lost at 2^14 (25 against 23):
 # benchmarks/results/mean-var-few-rows-thread-merge-nvidia-h100-80gb-hbm3.md (its merge took
-# one thread a row, so that many parts a row cost more then than now).
+# one thread a row). With the merge of a block a row, 4 blocks a multiprocessor beat 8 and 16
+# at every shape (1 x 2^24: 59, 66 and 78 us; 128 x 2^17: 54, 59, 65):
+# benchmarks/results/mean-var-few-rows-block-merge-nvidia-h100-80gb-hbm3.md.
 SPLIT_ROW = 2**14
 SPLIT_BLOCKS = 4
 PART = 8 * THREADS * UNROLL
@@ -181,29 +183,14 @@ def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
 # the kernel (then a block a row) took 27-151 us where torch's two ops took 32-254 from 1000
 # to 8192 x 8192 float32 (27-217 against 47-463 float64); torch's one var_mean, which gives
 # NaN for the mean of [-inf, -inf], took 21-160 (28-292):
-# benchmarks/results/torch-cuda-rules-nvidia-h100-80gb-hbm3.md. Those rows were many, or
-# short. A few long rows, a warp or block each, leave most multiprocessors idle where
-# torch's reductions spread a row over the device: on an H100, 1 x 2^24 float32 took 7993 us
-# in the kernel against 75 us for torch's mean and var, one synchronised call. Split over
-# blocks (SPLIT_ROW), with the first merge of one thread a row, the kernel won from 8 to 33
-# parts a row (16 x 2^20: 66 us against 76; 128 x 2^17: 54 against 87) and lost with more
-# (1 x 2^20, 128 parts: 59 against 33; 1 x 2^24: 198 against 75)
-# (benchmarks/results/mean-var-few-rows-thread-merge-nvidia-h100-80gb-hbm3.md); the merge of
-# a block a row that replaced it is not yet timed, so torch keeps its own reductions for fewer
-# rows than multiprocessors longer than LONG_ROW. CuPy's own reductions do not spread a row
-# either (1 x 2^24: 16.8 ms for its mean and var, 4.2 ms for the generic path's): the split
-# kernel beat both at every shape of that run, so CuPy arrays take the kernel at every shape.
-LONG_ROW = {"torch": 8192}
-
-
-def _wins(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
-          keepdims: bool) -> str | None:  # fmt: skip
-    n, count = int(x.shape[-1]), math.prod(x.shape[:-1])
-    longest = LONG_ROW.get(ctx.backend.name)
-    if longest is not None and n > longest and count < engine.multiprocessors():
-        return (f"{count} rows of {n}: too few to fill the device a block a row; the "
-                "library's own reductions are faster here")  # fmt: skip
-    return None
+# benchmarks/results/torch-cuda-rules-nvidia-h100-80gb-hbm3.md. A few long rows, split over
+# blocks (parts_for) and merged a block a row, also beat torch's mean and var on an H100, one
+# synchronised kept call of float32 rows: 1 x 2^24 59 us against 75, 16 x 2^20 57 against 76,
+# 128 x 2^17 54 against 88, 1 x 2^20 32 against 33 (a block a row: 8012, 524, 84, 293). Two
+# launches cost more host time than one, so pipelined the split lost from 1 x 2^18 to 1 x 2^20
+# (25.5 us against 20.2) and won or tied elsewhere:
+# benchmarks/results/mean-var-few-rows-block-merge-nvidia-h100-80gb-hbm3.md. So the kernel
+# takes CUDA arrays of every shape it supports.
 
 
 @mean_var_op.register(
@@ -211,7 +198,6 @@ def _wins(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
     reason="one CUDA warp or block a row (a few long rows: several blocks each), read once: "
     "shifted sums in float64, merged by Chan's update",
     supports=_supports,
-    wins=_wins,
 )
 def _mean_var_cuda(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
                    keepdims: bool) -> tuple[Any, Any]:  # fmt: skip
