@@ -30,12 +30,12 @@ def host(monkeypatch):
     ("dtype", "threads", "vector_exp", "want"),
     [
         ("float64", 2, False, "numba-cpu"),  # scalar exp: the loop over both cores wins
-        ("float64", 2, True, "generic"),  # a vectorised exp on 2 cores: composed
-        ("float64", 2, None, "generic"),  # unknown: as if vectorised
-        ("float64", 6, True, "numba-cpu"),
-        ("float32", 6, True, "generic"),  # float32's vectorised exp is twice as fast
-        ("float32", 12, True, "numba-cpu"),
-        ("float32", 2, False, "numba-cpu"),
+        ("float64", 2, True, "numba-cpu"),  # a vectorised exp: the loop still, on 2 cores
+        ("float64", 1, True, "generic"),  # on one core the composed form's vector exp
+        ("float64", 1, None, "generic"),  # unknown: as if vectorised
+        ("float32", 2, True, "numba-cpu"),
+        ("float32", 1, True, "generic"),
+        ("float32", 1, False, "numba-cpu"),  # scalar exp: the loop, even on one core
     ],
 )
 def test_softmax_rows_take_the_loop_where_it_wins(host, dtype, threads, vector_exp, want):
@@ -50,16 +50,29 @@ def test_softmax_rows_take_the_loop_where_it_wins(host, dtype, threads, vector_e
 
 @pytest.mark.parametrize("vector_exp", [True, False])
 def test_one_long_softmax_row_stays_composed(host, vector_exp):
-    # One row runs on one core: 1-D 10^5 float64 was 1.26x slower as a loop even on scalars.
+    # One row runs on one core: past 4096 elements the composed form's 5 steps win.
     host(16, vector_exp)
-    assert xpkern.explain(xpkern.softmax, np.ones(10**5)).impl == "generic"
-    assert xpkern.explain(xpkern.softmax, np.ones(1000)).impl == "numba-cpu"
+    assert xpkern.explain(xpkern.softmax, np.ones(4097)).impl == "generic"
+    assert xpkern.explain(xpkern.softmax, np.ones(4096)).impl == "numba-cpu"
 
 
-def test_logsumexp_rows_keep_the_loop_over_every_core(host):
+@pytest.mark.parametrize("op", [xpkern.logsumexp, xpkern.log_softmax])
+def test_log_rows_keep_the_loop_on_every_core_and_on_one(host, op):
     host(2, True)
-    x = np.ones((100, 1000))
-    assert xpkern.explain(xpkern.logsumexp, x, axis=-1).impl == "numba-cpu"
+    assert xpkern.explain(op, np.ones((100, 1000)), axis=-1).impl == "numba-cpu"
+    for dtype in ("float32", "float64"):
+        assert xpkern.explain(op, np.ones(10**6, dtype=dtype)).impl == "numba-cpu"
+
+
+@pytest.mark.parametrize("op", [xpkern.logsumexp, xpkern.log_softmax])
+def test_one_long_float32_torch_row_takes_torch_steps(host, op):
+    # torch's fused steps run a vectorised float32 exp: one long row is faster composed.
+    torch = pytest.importorskip("torch")
+    host(2, True)
+    long_row = torch.ones(2**16 + 1, dtype=torch.float32)
+    assert xpkern.explain(op, long_row).impl == "generic"
+    assert xpkern.explain(op, long_row[: 2**16]).impl == "numba-cpu"
+    assert xpkern.explain(op, long_row.double()).impl == "numba-cpu"
 
 
 def test_numpy_says_whether_its_exp_is_vectorised():

@@ -7,7 +7,11 @@ this is where the time goes. The arithmetic is the generic path's (the maximum's
 rather than summed, ``log1p`` of the rest); the sum is accumulated in float64 with a
 compensation term, so float32 rows are summed more accurately than NumPy's own float32 sums
 (where a row holds an inf or NaN the plain sum gives the composed form's answer, which
-compensation would turn into NaN).
+compensation would turn into NaN). Each step is written so the compiler can run several
+values at once: ``exp`` as arithmetic (:mod:`xpkern.engines.numba_cpu_exp`, where Numba
+would call the C library's scalar ``exp``), the maximum and the compensated sum in 8 running
+lanes, the maxima counted as integers; twice as fast as one value at a time
+(benchmarks/results/rows-cpu-loop-cpu2.md against rows-cpu-loop-before-vexp-cpu2.md).
 """
 
 from __future__ import annotations
@@ -24,23 +28,24 @@ from .core import log_softmax_op, logsumexp_op, softmax_op
 
 # Rows go over every core from this many elements in all (and two rows or more).
 _PARALLEL_SIZE = 2**16
-# Numba's exp is scalar where NumPy's is vectorised, so on one core the loop wins only while
-# the composed form's per-step call cost dominates: up to about 16384 elements for logsumexp
-# and log_softmax (which compose 15 steps; 10^4 float64 on the 2-core CI machine: 88 us
-# against 100 for log_softmax, a tie for logsumexp on NumPy, 94 against 119 on torch), 1024
-# for softmax (5 steps; 10^4: 111 us against 54). Over every core the first two also win for
-# large inputs (10^6: 5.5 ms against 13.7 for logsumexp). Figures:
-# benchmarks/results/overhead-auto-cpu2.md (python -m benchmarks --only auto).
-_SERIAL_MAX = {"logsumexp": 16384, "log_softmax": 16384, "softmax": 1024}
-# softmax composes only 5 steps: past 1024 elements the loop wins only over every core, on
-# rows of a dtype whose exp the library runs on scalars (NumPy's float64 below AVX512F:
-# 100 x 1000 float64 on 2 cores 0.59x the composed form's time, 1-D 10^5 1.26x), or on at
-# least this many cores (per core the loop is 3.6-3.9x slower than a vectorised exp in
-# float64, 6.7-7.8x in float32; over 16 cores 0.24-0.34x and 0.45-0.68x of the composed
-# time). Figures: benchmarks/results/softmax-cpu-exp-*.md
-# (python -m benchmarks.experiments.softmax_cpu_exp).
-_SOFTMAX_CORES = {"float32": 12, "float64": 6}
+# On one core (one row, or too few elements for every core) the loop wins over the composed
+# form at every size for logsumexp and log_softmax, which compose about 15 steps (one row of
+# 10^6 float64 NumPy values: 2.3 ms against 9.0 for logsumexp), but on one long float32 row of
+# a torch tensor, whose fused steps run a vectorised float32 exp (10^5: 1.06-1.11x the
+# composed time, 10^6: 1.2-1.8x); softmax composes 5 steps and the loop wins up to 4096
+# elements (4096 float64: 0.88x; 10^4: 1.05x). Figures (2 cores with AVX512F):
+# benchmarks/results/rows-cpu-loop-cpu2.md, softmax-cpu-exp-cpu2-avx512-vexp.md
+# (python -m benchmarks.experiments.rows_cpu_loop, softmax_cpu_exp).
+_SERIAL_MAX = {"softmax": 4096}
+_SERIAL_MAX_FLOAT32 = {"torch": 2**16}
+# Rows over every core: the loop wins for logsumexp and log_softmax (1000 x 1000 on 2 cores:
+# 0.11-0.64x the composed time), and for softmax where the library's exp of the dtype runs on
+# scalars (NumPy's float64 below AVX512F), or on at least this many cores: against NumPy's
+# vectorised exp, 2 cores gave 0.43-0.59x the composed time for float64 rows and 0.74-0.98x
+# for float32 rows (softmax-cpu-exp-cpu2-avx512-vexp.md); one thread keeps the composed form.
+_SOFTMAX_MIN_CORES = 2
 _CODES = {"logsumexp": 0, "softmax": 1, "log_softmax": 2}
+LANES = 8  # running sums a row is added in (see _kernel's lanes_sum)
 
 
 def _supports(ctx: Context, x: Any, axes: tuple[int, ...], *rest: Any) -> str | None:
@@ -61,22 +66,31 @@ def _wins_for(name: str) -> Any:
     def wins(ctx: Context, x: Any, axes: tuple[int, ...], *rest: Any) -> str | None:
         rows, n = rows_of(x, axes) or (0, 0)
         size = rows * n
-        if size <= _SERIAL_MAX[name]:
-            return None
         if rows > 1 and numba_cpu.parallel(size, _PARALLEL_SIZE):
             if name != "softmax" or _softmax_loop_wins(ctx, x):
                 return None
             return f"{size} elements: the library's vectorised exp is faster on these cores"
+        longest = _serial_max(ctx, name, x)
+        if longest is None or size <= longest:
+            return None
         return f"{size} elements: the library's vectorised exp is faster on one core"
 
     return wins
 
 
+def _serial_max(ctx: Context, name: str, x: Any) -> int | None:
+    """The most elements the loop takes on one core (None: any number)."""
+    if name in _SERIAL_MAX:
+        return _SERIAL_MAX[name]
+    if dtype_name(x.dtype) == "float32":
+        return _SERIAL_MAX_FLOAT32.get(ctx.backend.name)
+    return None
+
+
 def _softmax_loop_wins(ctx: Context, x: Any) -> bool:
-    dtype = dtype_name(x.dtype)
     if ctx.backend.vector_exp(x.dtype) is False:
         return True
-    return numba_cpu.threads() >= _SOFTMAX_CORES.get(dtype, 0) > 0
+    return numba_cpu.threads() >= _SOFTMAX_MIN_CORES
 
 
 def _bind(name: str, ctx: Context, x: Any, axes: tuple[int, ...],
@@ -95,8 +109,10 @@ def _bind(name: str, ctx: Context, x: Any, axes: tuple[int, ...],
     def call(a: Any) -> Any:
         # Asked on each call: a kept call may later run inside a Dask task (serial there)
         parallel = rows > 1 and numba_cpu.parallel(rows * n, _PARALLEL_SIZE)
+        blocks = min(rows, 4 * numba_cpu.threads()) if parallel else 1
         out = np.empty((rows, width), dtype=dtype)
-        numba_cpu.run(_kernel(parallel), [host_view(a).reshape(rows, n), code, out], parallel)
+        args = [host_view(a).reshape(rows, n), code, out, blocks]
+        numba_cpu.run(_kernel(parallel), args, parallel)
         return from_host(out.reshape(shape))
 
     return call
@@ -135,53 +151,117 @@ def _kernel(parallel: bool) -> Any:
     import numba
     import numpy as np
 
+    from ...engines.numba_cpu_exp import exp64
+
     @numba.njit(inline="always")
-    def add(total: float, carry: float, e: float, compensated: bool) -> tuple[float, float]:
-        # Kahan's sum; with an inf among the terms the plain sum gives the answer.
-        if not compensated:
-            return total + e, carry
+    def add(total: float, carry: float, e: float) -> tuple[float, float]:
+        # Kahan's compensated sum: (total, carry) after adding e.
         y = e - carry
         t = total + y
         return t, (t - total) - y
 
-    def rows_kernel(x: Any, code: int, out: Any) -> None:
-        rows, n = x.shape
-        for r in numba.prange(rows):
-            top = x[r, 0]
-            for j in range(n):  # the maximum; NaN wins
-                v = x[r, j]
-                if v > top or v != v:
-                    top = v
-                    if v != v:
-                        break
-            finite = np.isfinite(top)
-            shift = top if finite else x.dtype.type(0)
-            if code == 1:  # softmax: exp(x - max) / sum, as composed (max not replaced)
-                total = 0.0
-                carry = 0.0
-                for j in range(n):
-                    e = np.exp(np.float64(x[r, j] - top))
-                    out[r, j] = e
-                    total, carry = add(total, carry, e, finite)
-                for j in range(n):
-                    out[r, j] = out[r, j] / total
-                continue
-            # The terms other than the maximum, summed; the maximum's own terms (exactly 1
-            # each) counted, so that log1p keeps the digits of a rest near 0.
-            count = 0
+    @numba.njit(inline="always")
+    def lanes_sum(terms: Any, n: int, compensated: bool) -> float:
+        # The terms in LANES interleaved sums, independent of each other so the CPU runs
+        # them side by side (one running sum waits on each addition), each compensated
+        # where every term is finite; the lanes then merged, compensated too. With an inf
+        # among the terms the plain sum gives the answer (compensation would give NaN).
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
+        c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = 0.0
+        whole = n - n % LANES
+        if not compensated:
             total = 0.0
-            carry = 0.0
             for j in range(n):
-                v = x[r, j]
-                if finite and v == top:
-                    count += 1
-                    continue
-                total, carry = add(total, carry, np.exp(np.float64(v - shift)), finite)
-            log_sum = np.log1p(total + (count - 1))
-            if code == 0:
-                out[r, 0] = log_sum + shift
-            else:
-                for j in range(n):
-                    out[r, j] = (x[r, j] - shift) - log_sum
+                total += terms[j]
+            return total
+        for j in range(0, whole, LANES):
+            a0, c0 = add(a0, c0, terms[j])
+            a1, c1 = add(a1, c1, terms[j + 1])
+            a2, c2 = add(a2, c2, terms[j + 2])
+            a3, c3 = add(a3, c3, terms[j + 3])
+            a4, c4 = add(a4, c4, terms[j + 4])
+            a5, c5 = add(a5, c5, terms[j + 5])
+            a6, c6 = add(a6, c6, terms[j + 6])
+            a7, c7 = add(a7, c7, terms[j + 7])
+        total, carry = 0.0, 0.0
+        for j in range(whole, n):
+            total, carry = add(total, carry, terms[j])
+        for lane, lane_carry in ((a0, c0), (a1, c1), (a2, c2), (a3, c3), (a4, c4), (a5, c5),
+                                 (a6, c6), (a7, c7)):  # fmt: skip
+            total, carry = add(total, carry, lane)
+            total, carry = add(total, carry, -lane_carry)
+        return total - carry
 
-    return numba_cpu.jit(rows_kernel, parallel, error_model="numpy")
+    @numba.njit(inline="always")
+    def row_max(x: Any, r: int, n: int) -> Any:
+        # The row's maximum, NaN where it holds one; in LANES running maxima side by side.
+        # Which of +0.0 and -0.0 a tie gives does not change any result (see row).
+        first = x[r, 0]
+        m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = first
+        nan = False
+        whole = n - n % LANES
+        for j in range(0, whole, LANES):
+            v0, v1, v2, v3 = x[r, j], x[r, j + 1], x[r, j + 2], x[r, j + 3]
+            v4, v5, v6, v7 = x[r, j + 4], x[r, j + 5], x[r, j + 6], x[r, j + 7]
+            m0 = v0 if v0 > m0 else m0
+            m1 = v1 if v1 > m1 else m1
+            m2 = v2 if v2 > m2 else m2
+            m3 = v3 if v3 > m3 else m3
+            m4 = v4 if v4 > m4 else m4
+            m5 = v5 if v5 > m5 else m5
+            m6 = v6 if v6 > m6 else m6
+            m7 = v7 if v7 > m7 else m7
+            nan |= (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3)
+            nan |= (v4 != v4) | (v5 != v5) | (v6 != v6) | (v7 != v7)
+        top = m0
+        for m in (m1, m2, m3, m4, m5, m6, m7):
+            top = m if m > top else top
+        for j in range(whole, n):
+            v = x[r, j]
+            top = v if v > top else top
+            nan |= v != v
+        return x.dtype.type(np.nan) if nan else top
+
+    @numba.njit(inline="always")
+    def row(x: Any, r: int, code: int, out: Any, terms: Any) -> None:
+        # A maximum of 0.0 or -0.0 gives the same results: exp(+-0) = 1, and log_softmax's
+        # x - max differs in sign only where x is a zero too, counted as a maximum then
+        # (two of them: log(2) is subtracted, not 0).
+        n = x.shape[1]
+        top = row_max(x, r, n)
+        finite = np.isfinite(top)
+        if code == 1:  # softmax: exp(x - max) / sum, as composed (max not replaced)
+            for j in range(n):
+                terms[j] = exp64(np.float64(x[r, j] - top))
+            total = lanes_sum(terms, n, finite)
+            for j in range(n):
+                out[r, j] = terms[j] / total
+            return
+        # The terms other than the maximum, summed; the maximum's own terms (exactly 1
+        # each: exp(0)) counted and taken out, so that log1p keeps the digits of a rest
+        # near 0. The count is an integer and no term is skipped: the loop has no branch.
+        shift = top if finite else x.dtype.type(0)
+        count = np.int64(0)
+        for j in range(n):
+            v = x[r, j]
+            hit = np.int64(finite & (v == top))
+            terms[j] = exp64(np.float64(v - shift)) - hit
+            count += hit
+        log_sum = np.log1p(lanes_sum(terms, n, finite) + (count - 1))
+        if code == 0:
+            out[r, 0] = log_sum + shift
+            return
+        for j in range(n):
+            out[r, j] = (x[r, j] - shift) - log_sum
+
+    def rows_kernel(x: Any, code: int, out: Any, blocks: int) -> None:
+        # The rows in ``blocks`` runs of rows (a few a thread), each with its own terms.
+        rows, n = x.shape
+        per = (rows + blocks - 1) // blocks
+        for b in numba.prange(blocks):
+            terms = np.empty(n, dtype=np.float64)
+            for r in range(b * per, min(rows, (b + 1) * per)):
+                row(x, r, code, out, terms)
+
+    # contract: the polynomial of exp64 in fused multiply-adds (nothing else multiplies).
+    return numba_cpu.jit(rows_kernel, parallel, error_model="numpy", fastmath={"contract"})
