@@ -423,7 +423,7 @@ def test_kept_row_calls_launch_prepared_on_the_callers_stream(library, shape, mo
         a = x if library == "torch" else cupy.asarray(x)
         kernels = [name for name, (f, kw) in ROW_CALLS.items()
                    if xpkern.explain(f, a, **kw).impl == "numba-cuda"]  # fmt: skip
-        for name in kernels:  # torch's own softmax and mean_var come first for tensors
+        for name in kernels:  # torch's own softmax comes first for most tensors
             f, kw = ROW_CALLS[name]
             for step in ("first", "kept"):
                 a += 0.5  # queued on the side stream: the launches must come after it

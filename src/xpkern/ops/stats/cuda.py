@@ -189,8 +189,10 @@ def _supports(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
 # 128 x 2^17 54 against 88, 1 x 2^20 32 against 33 (a block a row: 8012, 524, 84, 293). Two
 # launches cost more host time than one, so pipelined the split lost from 1 x 2^18 to 1 x 2^20
 # (25.5 us against 20.2) and won or tied elsewhere:
-# benchmarks/results/mean-var-few-rows-block-merge-nvidia-h100-80gb-hbm3.md. So the kernel
-# takes CUDA arrays of every shape it supports.
+# benchmarks/results/mean-var-few-rows-block-merge-nvidia-h100-80gb-hbm3.md. Three more runs
+# on a noisier H100 host agreed where the GPU's time decides (1 x 2^24: 61-69 us against
+# 76-84) and scattered by up to 2x where host time does (mean-var-few-rows-auto-kernel-*.md).
+# So the kernel takes CUDA arrays of every shape it supports.
 
 
 @mean_var_op.register(
