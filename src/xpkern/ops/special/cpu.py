@@ -45,7 +45,7 @@ _SERIAL_MAX_FLOAT32 = {"torch": 2**16}
 # for float32 rows (softmax-cpu-exp-cpu2-avx512-vexp.md); one thread keeps the composed form.
 _SOFTMAX_MIN_CORES = 2
 _CODES = {"logsumexp": 0, "softmax": 1, "log_softmax": 2}
-LANES = 8  # running sums a row is added in (see _kernel's lanes_sum)
+LANES = 8  # the running lanes of row_max and lanes_sum, written out there as 8 names
 
 
 def _supports(ctx: Context, x: Any, axes: tuple[int, ...], *rest: Any) -> str | None:
@@ -166,14 +166,14 @@ def _kernel(parallel: bool) -> Any:
         # them side by side (one running sum waits on each addition), each compensated
         # where every term is finite; the lanes then merged, compensated too. With an inf
         # among the terms the plain sum gives the answer (compensation would give NaN).
-        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
-        c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = 0.0
-        whole = n - n % LANES
         if not compensated:
             total = 0.0
             for j in range(n):
                 total += terms[j]
             return total
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
+        c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = 0.0
+        whole = n - n % LANES
         for j in range(0, whole, LANES):
             a0, c0 = add(a0, c0, terms[j])
             a1, c1 = add(a1, c1, terms[j + 1])
