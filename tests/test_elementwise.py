@@ -343,3 +343,18 @@ def test_kept_calls_do_not_hold_the_callers_arrays(n):
     del x
     gc.collect()
     assert seen() is None
+
+
+@pytest.mark.parametrize("shape", [(9,), (3, 4), ()])
+def test_hot_contiguous_calls_agree_and_return_fresh_arrays(shape):
+    f = xpkern.elementwise(lambda x, y, c: x * c - y)
+    rng = np.random.default_rng(7)
+    x, y = rng.standard_normal(shape), rng.standard_normal(shape)
+    with xpkern.config(impl="generic"):
+        want = f(x, y, 0.5)
+    got = _hot(f, x, y, 0.5)
+    assert f._kernels and got.shape == shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    again = f(x, y, 0.5)
+    assert not np.shares_memory(again, got) and not np.shares_memory(again, x)
+    np.testing.assert_array_equal(f(y, x, 2.0), y * 2.0 - x)  # the same key, other values

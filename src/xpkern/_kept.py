@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._choice import auto_dispatch
-from ._signature import call_key
+from ._signature import value_key
 from .backends import array_key
 
 __all__ = ["Bound"]
@@ -63,19 +63,23 @@ class Bound:
 
 def _key(x: Any, extra: tuple[Any, ...]) -> tuple[Any, ...] | None:
     first = array_key(x)
-    if first is None:
-        return None
-    if not extra:
+    if first is None or not extra:
         return first
     # Typed, so that axis=1.0 is refused where axis=1 was kept; a tuple's items are typed
-    # one by one (call_key), another array by its own key, the common plain values all at
-    # once (one plain value, the most common call, on its own).
-    if len(extra) == 1:
-        kind = type(extra[0])
-        if kind in _PLAIN_TYPES:
-            return (first, kind, extra)
-    types = tuple(map(type, extra))
-    if _PLAIN_TYPES.issuperset(types):
-        return (first, types, extra)
-    rest = call_key(extra, {})
-    return None if rest is None else (first, rest)
+    # one by one (value_key), another array by its own key. One plain value, the most common
+    # call, on its own; otherwise one loop over the values (this runs on every kept call).
+    if len(extra) == 1 and type(extra[0]) in _PLAIN_TYPES:
+        return (first, type(extra[0]), extra)
+    key = [first]
+    for a in extra:
+        cls = type(a)
+        if cls in _PLAIN_TYPES:
+            key.append((cls, a))
+            continue
+        k = array_key(a)
+        if k is None:
+            k = value_key(a)
+            if k is None:
+                return None
+        key.append(k)
+    return tuple(key)

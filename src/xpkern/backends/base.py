@@ -118,6 +118,10 @@ class Backend:
         """For a lazy array of chunks, an empty array of its chunks' library; else None."""
         return None
 
+    # Whether the library's arrays are NumPy arrays (host_view and from_host return them as
+    # they are), which kept calls then skip.
+    host_native = False
+
     def host_view(self, a: Any) -> Any:
         """A host array of this library as a zero-copy NumPy view (NumPy: unchanged)."""
         return a

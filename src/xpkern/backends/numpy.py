@@ -46,6 +46,7 @@ def _vector_exp(name: str) -> bool | None:
 
 class NumPy(Backend):
     signature_has_device = True  # one device: the CPU
+    host_native = True
 
     @staticmethod
     def signature(x: Any) -> Any:

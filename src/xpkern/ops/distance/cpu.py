@@ -6,8 +6,9 @@ feature sums vectorised it takes 9.5 ms for 2048x1024x64 against 136 ms for the 
 generic path and 41 ms for SciPy (512x256x16: 0.60 vs 8.1 vs 0.82 ms). torch.cdist is
 faster still (2.2 ms) through the |x|^2 + |y|^2 - 2xy expansion, which loses accuracy for
 nearby points. The loop wins at every size: the generic path's blocks cost 14-18 us even for
-2 x 16 (the kernel's call, kept per signature: about 3 us; figures in benchmarks/results/,
-``python -m benchmarks --only auto overhead``); one kernel serves every metric and size.
+2 x 16 (the kernel's call, kept per signature: about 1.8 us, SciPy's 1.4; figures in
+benchmarks/results/, ``python -m benchmarks --only auto overhead``); one kernel serves every
+metric and size.
 """
 
 from __future__ import annotations
@@ -52,12 +53,19 @@ def _bind_cpu(ctx: Context, x: Any, y: Any, code: int, gamma: float) -> Any:
     zero = dtype.type(0) if d <= _NARROW_MAX else np.float64(0)
     # Both arrays are of the context's library (resolve refused a mix): its own host view.
     host_view, from_host = ctx.backend.host_view, ctx.from_host
+    work = n * m * d
+    serial = _pairs_kernel(False)
+    # C-contiguous NumPy arrays go in as they are (a kept call's arrays share their layout).
+    as_given = ctx.backend.host_native and x.flags.c_contiguous and y.flags.c_contiguous
 
     def call(a: Any, b: Any) -> Any:
-        xs, ys = np.ascontiguousarray(host_view(a)), np.ascontiguousarray(host_view(b))
         out = np.empty((n, m), dtype=dtype)
         # Asked on each call: a kept call may later run inside a Dask task (serial there)
-        parallel = _cpu_parallel(n * m * d)
+        if as_given and not _cpu_parallel(work):
+            serial(a, b, code, gamma, zero, out)
+            return out
+        xs, ys = np.ascontiguousarray(host_view(a)), np.ascontiguousarray(host_view(b))
+        parallel = _cpu_parallel(work)
         numba_cpu.run(_pairs_kernel(parallel), [xs, ys, code, gamma, zero, out], parallel)
         return from_host(out)
 

@@ -5,9 +5,10 @@ serial Numba loop takes about 10 ms against 30 ms for NumPy's composed ops (thre
 half of it the kernel zeroing the output's new pages. Below about 2*10^4 elements the full
 path's cost (checks, plan, views: tens of microseconds) outweighs the gain and the generic
 path runs. Calls repeated with the same argument signature keep a prepared kernel call
-(:func:`_bind`: about 3 us for 10 float64 against the generic path's 6 and NumPy's 2), which
-takes over at every size once the signature is hot (``warming.HOT_CALLS``; figures in
-benchmarks/results/, ``python -m benchmarks --only overhead auto``).
+(:func:`_bind`; NumPy arrays go in as they are: 1.3 us for 10 float64 against the kept
+generic call's 4.1 and NumPy's own expression's 1.4), which takes over at every size once
+the signature is hot (``warming.HOT_CALLS``; figures in benchmarks/results/,
+``python -m benchmarks --only overhead auto``).
 """
 
 from __future__ import annotations
@@ -130,15 +131,20 @@ def _bind(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any) -> A
     compiled: dict[bool, Any] = {}
     big = size >= PARALLEL_MIN_SIZE
     host_view, from_host, nargs = ctx.host_view, ctx.from_host, ew.nargs
+    # NumPy arrays already of the loop's shape go in as they are (most small kept calls).
+    as_given = ctx.backend.host_native and flat and len(shape) == 1
 
     def call(given: tuple[Any, ...]) -> Any:
         values = given if len(given) == nargs else ew._complete(given)
-        target = np.empty(shape, dtype=name)
         # Asked on each call: a kept call may later run inside a Dask task (serial there)
         parallel = big and numba_cpu.parallel(size, PARALLEL_MIN_SIZE)
         kernel = compiled.get(parallel)
         if kernel is None:
             kernel = compiled[parallel] = _kernel(ew, ctx, probes, ndim, parallel)
+        target = np.empty(shape, dtype=name)
+        if as_given and not parallel:
+            kernel(target, *values)
+            return target
         views = _views([host_view(a) for a in values], slots, flat, shape)
         into = target.reshape(-1) if flat else target
         if parallel:

@@ -17,10 +17,10 @@ class Warming:
     which compiles its kernel on its first call; it replaces this one under ``key`` in
     ``kept``) once arrays like these have been seen ``HOT_CALLS`` times.
 
-    A kept kernel call costs less than the generic path at every size (10 float64: about 3 us
-    against 6), but its first one compiles the kernel (0.03-0.3 s). A function called this
-    often on these arrays will likely be called many more times, so the compile pays; one
-    called a few times never compiles for them.
+    A kept kernel call costs less than the generic path at every size (10 float64 NumPy
+    values: 1.3 us against 4.1), but its first one compiles the kernel (0.03-0.3 s). A
+    function called this often on these arrays will likely be called many more times, so the
+    compile pays; one called a few times never compiles for them.
     """
 
     def __init__(self, kept: dict[Any, Any], key: tuple[Any, ...], lean: Callable[[Any], Any],

@@ -115,6 +115,8 @@ def _bind_syrk(ctx: Context, x: Any) -> Any:
     C-contiguity): for a C-contiguous one no layout is looked at again."""
     if not ctx.backend.contiguous(x):
         return lambda a: _gram_syrk(ctx, a)
+    if ctx.backend.host_native:
+        return _syrk_of
     host_view, from_host = ctx.backend.host_view, ctx.from_host
     return lambda a: from_host(_syrk_of(host_view(a)))
 
