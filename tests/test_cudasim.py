@@ -156,6 +156,20 @@ def test_mean_var_kernel(dtype, correction):
         np.testing.assert_allclose(var, want_var, rtol=rtol * 10, atol=rtol, equal_nan=True)
 
 
+def test_mean_var_kernel_result_shapes():
+    from xpkern.backends import resolve
+    from xpkern.ops.stats.cuda import rows_mean_var
+
+    x = np.arange(24, dtype=np.float64).reshape(2, 3, 4) ** 1.5
+    cases = [(x, False), (x, True), (x[0], False), (x[0, 0], False), (x[0, 0], True)]
+    for a, keepdims in cases:
+        mean, var = rows_mean_var(resolve(a), a, 0, keepdims=keepdims)
+        want = a.mean(-1, keepdims=keepdims)
+        assert mean.shape == var.shape == want.shape, (a.shape, keepdims)
+        np.testing.assert_allclose(mean, want, rtol=1e-12)
+        np.testing.assert_allclose(var, a.var(-1, keepdims=keepdims), rtol=1e-12)
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_mean_var_split_rows(dtype):

@@ -65,16 +65,20 @@ def _bind(ctx: Context, x: Any, axes: tuple[int, ...], correction: float,
     host_view, from_host, correction = ctx.backend.host_view, ctx.from_host, float(correction)
     serial = _kernel(False)
 
+    pair = (2, *shape)  # (mean, var) in one buffer, each already of the result's shape
+
     def call(a: Any) -> tuple[Any, Any]:
         # Asked on each call: a kept call may later run inside a Dask task (serial there)
         parallel = rows > 1 and numba_cpu.parallel(rows * n, _PARALLEL_SIZE)
-        out = np.empty((2, rows), dtype=dtype)
+        found = np.empty(pair, dtype=dtype)
+        out = found.reshape(2, rows)
         view = host_view(a).reshape(rows, n)
         if parallel:
             numba_cpu.run(_kernel(True), [view, correction, largest, out])
         else:
             serial(view, correction, largest, out)
-        return from_host(out[0].reshape(shape)), from_host(out[1].reshape(shape))
+        # found[i, ...], not found[i]: a 0-d array where the result is one (not a scalar).
+        return from_host(found[0, ...]), from_host(found[1, ...])
 
     return call
 

@@ -126,9 +126,12 @@ def _steps(ctx: Context, x: Any, correction: float, parts: int) -> list[Any]:
 
 
 def _split(out: Any, shape: tuple[int, ...], keepdims: bool) -> tuple[Any, Any]:
+    """The (2, rows) output as (mean, var) of ``shape`` (the reduced shape)."""
     if keepdims:
         shape = (*shape, 1)
-    return out[0].reshape(shape), out[1].reshape(shape)
+    if len(shape) != 1:  # a reshape of the pair, not of each: fewer library calls
+        out = out.reshape((2, *shape))
+    return out[0], out[1]
 
 
 def _parts(x: Any) -> int:
