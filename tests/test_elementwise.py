@@ -358,3 +358,16 @@ def test_hot_contiguous_calls_agree_and_return_fresh_arrays(shape):
     again = f(x, y, 0.5)
     assert not np.shares_memory(again, got) and not np.shares_memory(again, x)
     np.testing.assert_array_equal(f(y, x, 2.0), y * 2.0 - x)  # the same key, other values
+
+
+@pytest.mark.parametrize("body", ["x // k", "x % k"])
+def test_bool_tensors_divided_by_false_give_zeros_on_every_path(body):
+    # torch keeps bool // bool and bool % bool in bool (NumPy computes them in int8); a zero
+    # divisor gives 0 there as everywhere, in the kernel too (it gave True: a float division).
+    torch = pytest.importorskip("torch")
+    f = xpkern.elementwise(make_function(body, ["x", "k"]))
+    x = torch.tensor([False, True])
+    for impl in xpkern.explain(f, x, False).supported():
+        with xpkern.config(impl=impl):
+            got = f(x, False)
+        assert got.dtype == torch.bool and not got.any(), impl

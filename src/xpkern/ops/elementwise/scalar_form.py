@@ -117,7 +117,9 @@ class _Writer:
         if op == "/":
             return _wrap(f"_s_div({a}, {b})", kind)
         if op in ("//", "%"):
-            if _is_int(kind):
+            if kind == "bool":  # NumPy divides bools as int8; torch's probe keeps them bool
+                a, b = f"_np.int64({a})", f"_np.int64({b})"
+            if _is_int(kind) or kind == "bool":
                 return _wrap(f"_s_i{'floordiv' if op == '//' else 'mod'}({a}, {b})", kind)
             if op == "//":  # each step rounds in the dtype, as NumPy's
                 return _wrap(f"_s_floordiv({a}, {b}, {_literal(1.0, kind)})", kind)
