@@ -3,6 +3,7 @@ how a GPU kernel splits a few long rows over the multiprocessors."""
 
 from __future__ import annotations
 
+import math
 import sys
 
 import numpy as np
@@ -31,8 +32,8 @@ def host(monkeypatch):
     [
         ("float64", 2, False, "numba-cpu"),  # scalar exp: the loop over both cores wins
         ("float64", 2, True, "numba-cpu"),  # a vectorised exp: the loop still, on 2 cores
-        ("float64", 1, True, "generic"),  # on one core the composed form's vector exp
-        ("float64", 1, None, "generic"),  # unknown: as if vectorised
+        ("float64", 1, True, "numba-cpu"),  # rows of up to 4096 float64: on one core too
+        ("float64", 1, None, "numba-cpu"),  # unknown: as if vectorised, the same
         ("float32", 2, True, "numba-cpu"),
         ("float32", 1, True, "generic"),
         ("float32", 1, False, "numba-cpu"),  # scalar exp: the loop, even on one core
@@ -46,6 +47,19 @@ def test_softmax_rows_take_the_loop_where_it_wins(host, dtype, threads, vector_e
         got = xpkern.softmax(x, axis=-1)
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     np.testing.assert_allclose(got, e / e.sum(axis=-1, keepdims=True), rtol=1e-6)
+
+
+@pytest.mark.parametrize(("shape", "dtype", "want"), [
+    ((10, 1000), "float64", "numba-cpu"),  # several float64 rows on one core: the loop
+    ((15, 4096), "float64", "numba-cpu"),
+    ((10, 1000), "float32", "generic"),  # NumPy's float32 exp has twice the lanes
+    ((3, 10**4), "float64", "generic"),  # rows longer than one that takes the loop
+    ((100, 10**4), "float64", "generic"),  # on one thread, as long
+])  # fmt: skip
+def test_softmax_rows_on_one_core(host, shape, dtype, want):
+    host(1, True)
+    x = np.linspace(-3.0, 3.0, math.prod(shape)).reshape(shape).astype(dtype)
+    assert xpkern.explain(xpkern.softmax, x, axis=-1).impl == want
 
 
 @pytest.mark.parametrize("vector_exp", [True, False])

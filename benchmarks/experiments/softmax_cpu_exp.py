@@ -2,12 +2,12 @@
 form, which wins only where NumPy's ``exp`` is vectorised for the dtype.
 
 Run: ``python -m benchmarks.experiments.softmax_cpu_exp [--out DIR]`` on the CPU.
-Checks the rule in ``xpkern.ops.special.cpu`` (the loop up to 1024 elements, beyond that only
-where NumPy's ``exp`` of the dtype runs on scalars). Each row records the vector target NumPy
-dispatches ``exp`` to for that dtype; on x86-64 NumPy vectorises float64 ``exp`` only with
-AVX512F, float32 ``exp`` from AVX2 on. Both implementations are forced through
-``xpkern.config``, so each takes the full path (the same host time on both sides); SciPy's
-``softmax`` is the peer.
+Checks the rules in ``xpkern.ops.special.cpu`` (``_SERIAL_MAX``, ``_SERIAL_ROWS``,
+``_SOFTMAX_MIN_CORES``: which sizes, row lengths and core counts take the loop). Each row
+records the vector target NumPy dispatches ``exp`` to for that dtype; on x86-64 NumPy
+vectorises float64 ``exp`` only with AVX512F, float32 ``exp`` from AVX2 on. Both
+implementations are forced through ``xpkern.config``, so each takes the full path (the same
+host time on both sides); SciPy's ``softmax`` is the peer.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ from benchmarks._harness import arguments, fastest_batches
 from benchmarks._harness import save as save_rows
 from xpkern.backends.numpy import exp_target
 
-SHAPES = [(1000,), (4096,), (10**4,), (10**5,), (10**6,), (100, 1000), (1000, 1000),
-          (100, 10**4)]  # fmt: skip
+# One row; then rows of up to 4096 in fewer than 2^16 elements (the loop runs on one core);
+# then rows over every core.
+SHAPES = [(1000,), (4096,), (10**4,), (10**5,), (10**6,), (10, 1000), (60, 1000), (1000, 10),
+          (200, 100), (15, 4096), (100, 1000), (1000, 1000), (100, 10**4)]  # fmt: skip
 
 
 def rows(quick: bool) -> list[dict[str, Any]]:

@@ -38,6 +38,13 @@ _PARALLEL_SIZE = 2**16
 # (python -m benchmarks.experiments.rows_cpu_loop, softmax_cpu_exp).
 _SERIAL_MAX = {"softmax": 4096}
 _SERIAL_MAX_FLOAT32 = {"torch": 2**16}
+# Several rows on one core: the softmax loop took 0.81-1.09x the composed form's time on
+# float64 rows of up to 4096 (10x1000, 60x1000, 1000x10, 200x100, 15x4096, two runs; NumPy's
+# reductions along a short last axis cost more than along one row), on one thread 0.84x
+# (100x1000) and 0.85x (1000x1000) but 1.09x (100x10^4); float32 rows mostly 1.07-1.86x
+# (softmax-cpu-exp-cpu2-avx512-rows.md, -one-thread.md). So float64 rows of up to
+# _SERIAL_MAX values take it on one core, and where one thread runs every row.
+_SERIAL_ROWS = {"softmax": ("float64",)}
 # Rows over every core: the loop wins for logsumexp and log_softmax (1000 x 1000 on 2 cores:
 # 0.11-0.64x the composed time), and for softmax where the library's exp of the dtype runs on
 # scalars (NumPy's float64 below AVX512F), or on at least this many cores: against NumPy's
@@ -67,11 +74,11 @@ def _wins_for(name: str) -> Any:
         rows, n = rows_of(x, axes) or (0, 0)
         size = rows * n
         if rows > 1 and numba_cpu.parallel(size, _PARALLEL_SIZE):
-            if name != "softmax" or _softmax_loop_wins(ctx, x):
+            if name != "softmax" or _softmax_loop_wins(ctx, x) or _serial_rows(name, x, n):
                 return None
             return f"{size} elements: the library's vectorised exp is faster on these cores"
         longest = _serial_max(ctx, name, x)
-        if longest is None or size <= longest:
+        if longest is None or size <= longest or (rows > 1 and _serial_rows(name, x, n)):
             return None
         return f"{size} elements: the library's vectorised exp is faster on one core"
 
@@ -85,6 +92,11 @@ def _serial_max(ctx: Context, name: str, x: Any) -> int | None:
     if dtype_name(x.dtype) == "float32":
         return _SERIAL_MAX_FLOAT32.get(ctx.backend.name)
     return None
+
+
+def _serial_rows(name: str, x: Any, n: int) -> bool:
+    """Whether rows of ``n`` values of ``x`` take the loop on one core, however many."""
+    return dtype_name(x.dtype) in _SERIAL_ROWS.get(name, ()) and n <= _SERIAL_MAX[name]
 
 
 def _softmax_loop_wins(ctx: Context, x: Any) -> bool:
