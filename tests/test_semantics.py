@@ -319,8 +319,8 @@ def test_math_functions_within_ulps(name, dtype):
 
 
 # On other libraries' arrays the Numba loop (CPU tensors) calls the same C library as on NumPy
-# arrays; the CUDA kernel calls CUDA's math library, whose documented bounds are 1-4 units
-# from the correctly rounded value (NumPy's own are 1-4 too): allowed 2 units more than the CPU.
+# arrays; the CUDA kernel calls CUDA's math library, which documents its own error bounds of a
+# few units in the last place: 2 units more are allowed there than on the CPU.
 GPU_EXTRA_ULPS = 2
 
 
@@ -344,8 +344,8 @@ def test_math_functions_within_ulps_on_other_libraries(name, lib, dtype):
 
 def torch_own_math_differs(name, x):
     """Where torch's own (vectorised) function, which small CPU tensors take on the generic
-    path, gives another answer than NumPy (docs/semantics.rst): sinh and cosh overflow from
-    where exp does, short of where they do; log1p of a subnormal is +0.0."""
+    path, gives another answer than NumPy (docs/semantics.rst): sinh and cosh overflow to inf
+    where exp(|x|) does, before their result does; log1p of a subnormal is +0.0."""
     info = np.finfo(x.dtype)
     with np.errstate(all="ignore"):
         if name in ("sinh", "cosh"):

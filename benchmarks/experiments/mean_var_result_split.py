@@ -48,6 +48,13 @@ def rows() -> list[dict[str, Any]]:
     from xpkern.ops.stats import cuda
 
     now = cuda._split
+    try:
+        return _rows(cuda, now)
+    finally:
+        cuda._split = now
+
+
+def _rows(cuda: Any, now: Any) -> list[dict[str, Any]]:
     found = []
     for library, convert, own in _libraries():
         for shape in SHAPES:
@@ -64,7 +71,6 @@ def rows() -> list[dict[str, Any]]:
                 row.update({f"{label}{name} us": 1e6 * t for name, t in times.items()})
             print(row, flush=True)
             found.append(row)
-    cuda._split = now
     return found
 
 
