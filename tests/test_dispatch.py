@@ -299,6 +299,10 @@ def test_kept_pair_calls_take_each_calls_second_array(size):
     for _ in range(2):
         np.testing.assert_allclose(xpkern.rbf_kernel(x), gram, rtol=1e-12)
         np.testing.assert_allclose(xpkern.rbf_kernel(x, x[::-1]), gram[:, ::-1], rtol=1e-12)
+    # The same array twice, then another of its signature: one kept call serves both.
+    for other in (x, x, x[::-1].copy(), x):
+        want = distance.cdist(x, other)
+        np.testing.assert_allclose(xpkern.cdist(x, other), want, rtol=1e-12, atol=1e-12)
     y32 = y.astype(np.float32)
     assert xpkern.cdist(x, y32).dtype == np.float64
     assert xpkern.cdist(x, y[:2]).shape == (size, 2)
