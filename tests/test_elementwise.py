@@ -361,13 +361,15 @@ def test_hot_contiguous_calls_agree_and_return_fresh_arrays(shape):
 
 
 @pytest.mark.parametrize("body", ["x // k", "x % k"])
-def test_bool_tensors_divided_by_false_give_zeros_on_every_path(body):
-    # torch keeps bool // bool and bool % bool in bool (NumPy computes them in int8); a zero
-    # divisor gives 0 there as everywhere, in the kernel too (it gave True: a float division).
+@pytest.mark.parametrize(("zero", "dtype"), [(False, "bool"), (0, "int64")])
+def test_bool_tensors_divided_by_zero_give_zeros_on_every_path(body, zero, dtype):
+    # torch keeps bool // bool and bool % bool in bool (NumPy computes them in int8), and a
+    # Python int makes bools int64 (as in NumPy). A zero divisor gives 0 of that dtype on
+    # every path: the kernel gave True (a float division), the generic path a bool for 0.
     torch = pytest.importorskip("torch")
     f = xpkern.elementwise(make_function(body, ["x", "k"]))
     x = torch.tensor([False, True])
-    for impl in xpkern.explain(f, x, False).supported():
+    for impl in xpkern.explain(f, x, zero).supported():
         with xpkern.config(impl=impl):
-            got = f(x, False)
-        assert got.dtype == torch.bool and not got.any(), impl
+            got = f(x, zero)
+        assert got.dtype == getattr(torch, dtype) and not got.any(), impl
