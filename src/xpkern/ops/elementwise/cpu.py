@@ -131,8 +131,10 @@ def _bind(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any) -> A
     compiled: dict[bool, Any] = {}
     big = size >= PARALLEL_MIN_SIZE
     host_view, from_host, nargs = ctx.host_view, ctx.from_host, ew.nargs
-    # NumPy arrays already of the loop's shape go in as they are (most small kept calls).
+    # NumPy arrays go in as they are where the loop runs over their shape (most small kept
+    # calls), or as flat views of themselves (no host view, no conversion back).
     as_given = ctx.backend.host_native and flat and len(shape) == 1
+    as_flat = ctx.backend.host_native and flat and not as_given
 
     def call(given: tuple[Any, ...]) -> Any:
         values = given if len(given) == nargs else ew._complete(given)
@@ -144,6 +146,10 @@ def _bind(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any) -> A
         target = np.empty(shape, dtype=name)
         if as_given and not parallel:
             kernel(target, *values)
+            return target
+        if as_flat and not parallel:
+            kernel(target.reshape(-1), *[a.reshape(-1) if i in slots else a
+                                         for i, a in enumerate(values)])  # fmt: skip
             return target
         views = _views([host_view(a) for a in values], slots, flat, shape)
         into = target.reshape(-1) if flat else target
