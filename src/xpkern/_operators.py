@@ -125,7 +125,7 @@ def _int_divide(xp: Any, op: str, a: Any, b: Any) -> Any:
     if _is_numpy(a, b):
         return _OPS[op](a, b)
     if backend_of(b) is None:
-        if type(b) is int and xp.isdtype(a.dtype, "bool"):
+        if type(b) is int and backend_of(a) is not None and xp.isdtype(a.dtype, "bool"):
             a = a + 0  # bools with a Python int: the library's integer (NumPy's int64), not bool
         if b == 0 or (b == -1 and op == "%"):
             return xp.zeros_like(a)
