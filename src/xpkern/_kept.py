@@ -76,10 +76,8 @@ def _key(x: Any, extra: tuple[Any, ...]) -> tuple[Any, ...] | None:
         if cls in _PLAIN_TYPES:
             key.append((cls, a))
             continue
-        k = first if a is x else array_key(a)  # the same array twice (distances within a set)
+        k = first if a is x else value_key(a)  # the same array twice: distances within a set
         if k is None:
-            k = value_key(a)
-            if k is None:
-                return None
+            return None
         key.append(k)
     return tuple(key)

@@ -61,13 +61,14 @@ def _bind_cpu(ctx: Context, x: Any, y: Any, code: int, gamma: float) -> Any:
     def call(a: Any, b: Any) -> Any:
         out = np.empty((n, m), dtype=dtype)
         # Asked on each call: a kept call may later run inside a Dask task (serial there)
-        if as_given and not _cpu_parallel(work):
+        parallel = _cpu_parallel(work)
+        if as_given and not parallel:  # the small kept call: no list, no lookup, no lock
             serial(a, b, code, gamma, zero, out)
             return out
-        xs, ys = np.ascontiguousarray(host_view(a)), np.ascontiguousarray(host_view(b))
-        parallel = _cpu_parallel(work)
-        numba_cpu.run(_pairs_kernel(parallel), [xs, ys, code, gamma, zero, out], parallel)
-        return from_host(out)
+        if not as_given:
+            a, b = np.ascontiguousarray(host_view(a)), np.ascontiguousarray(host_view(b))
+        numba_cpu.run(_pairs_kernel(parallel), [a, b, code, gamma, zero, out], parallel)
+        return out if as_given else from_host(out)
 
     return call
 

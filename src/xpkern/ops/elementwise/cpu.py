@@ -131,10 +131,10 @@ def _bind(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any) -> A
     compiled: dict[bool, Any] = {}
     big = size >= PARALLEL_MIN_SIZE
     host_view, from_host, nargs = ctx.host_view, ctx.from_host, ew.nargs
-    # NumPy arrays go in as they are where the loop runs over their shape (most small kept
-    # calls), or as flat views of themselves (no host view, no conversion back).
-    as_given = ctx.backend.host_native and flat and len(shape) == 1
-    as_flat = ctx.backend.host_native and flat and not as_given
+    # NumPy arrays need no host view and no conversion back; where the loop runs over their
+    # own shape they go in as they are (most small kept calls).
+    native = ctx.backend.host_native
+    as_given = native and flat and len(shape) == 1
 
     def call(given: tuple[Any, ...]) -> Any:
         values = given if len(given) == nargs else ew._complete(given)
@@ -147,17 +147,14 @@ def _bind(ctx: Context, ew: Elementwise, args: tuple[Any, ...], shape: Any) -> A
         if as_given and not parallel:
             kernel(target, *values)
             return target
-        if as_flat and not parallel:
-            kernel(target.reshape(-1), *[a.reshape(-1) if i in slots else a
-                                         for i, a in enumerate(values)])  # fmt: skip
-            return target
-        views = _views([host_view(a) for a in values], slots, flat, shape)
+        hosts = list(values) if native else [host_view(a) for a in values]
+        views = _views(hosts, slots, flat, shape)
         into = target.reshape(-1) if flat else target
         if parallel:
             numba_cpu.run(kernel, [into, *views])
         else:  # most kept calls are small: no list, no lock
             kernel(into, *views)
-        return from_host(target)
+        return target if native else from_host(target)
 
     return call
 
