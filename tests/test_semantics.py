@@ -5,10 +5,12 @@ import functools
 import itertools
 import os
 
+import array_api_compat
 import numpy as np
 import pytest
 
 import xpkern
+from xpkern.backends import dtype_name
 from xpkern.ops.elementwise.cpu import CPU_MIN_SIZE, PARALLEL_MIN_SIZE
 from xpkern.testing import EDGE_DTYPES, assert_matches_numpy, available_cases, edge_values
 
@@ -113,11 +115,6 @@ def test_operator_on_edge_values(op, lib, dtype):
     if op == "**" and dtype != "bool" and np.dtype(dtype).kind in "iu":
         # NumPy raises for any negative exponent in the array: that case is checked apart.
         x, y = x[y >= 0], y[y >= 0]
-    if lib.name == "torch" and op == "%" and x.dtype.kind == "f":
-        # torch's vectorised fmod gives NaN where x / y overflows (docs/semantics.rst).
-        with np.errstate(all="ignore"):
-            keep = ~np.isinf(x / y) | np.isinf(x) | (y == 0)
-        x, y = x[keep], y[keep]
     f = binary(op)
     want = expect(lambda: oracle(op, x, y))
     # NumPy has a pow of its own; CUDA's is within 2 units in the last place of it.
@@ -135,9 +132,10 @@ def test_operator_on_edge_values(op, lib, dtype):
         assert chosen == ("numba-cuda" if lib.gpu else "numba-cpu"), xpkern.explain(f, x, y)
 
 
-def check_library_paths(lib, f, want, *args, what="", ulps=0):
+def check_library_paths(lib, f, want, *args, what="", ulps=0, numpy_rules=None):
     """On another library's arrays: every path gives what the generic path gives there (the
-    library's own promotion, as in NumPy where its dtypes agree), errors included; returns
+    library's own promotion, as in NumPy where its dtypes agree, or where ``numpy_rules``
+    says the library promotes these arguments as NumPy does), errors included; returns
     the implementation ``auto`` chose past the thresholds."""
     small = tuple(lib.asarray(a) if isinstance(a, np.ndarray) else a for a in args)
     large = tuple(lib.asarray(np.resize(a, LARGE)) if isinstance(a, np.ndarray) else a
@@ -150,6 +148,8 @@ def check_library_paths(lib, f, want, *args, what="", ulps=0):
             f(*large)
         return None
     same = not isinstance(want, Exception) and ref.dtype == want.dtype
+    if numpy_rules is not None:
+        same = same and numpy_rules
     auto = xpkern.explain(f, *large).impl
     # CuPy's own float operators (the generic path there) flush float32 subnormals to zero and
     # floor-divide their own way; CuPy arrays take the kernel, which follows NumPy, wherever
@@ -208,6 +208,60 @@ def test_python_scalar_arguments(op, dtype, kind):
                     what=f"{dtype}: x {op} {k!r}", large=False, ulps=ulps)  # fmt: skip
         check_paths(binary(op, "k", "x"), expect(lambda k=k: oracle(op, k, x)), k, x,
                     what=f"{dtype}: {k!r} {op} x", large=False, ulps=ulps)  # fmt: skip
+
+
+OTHER_LIB_DTYPES = [p for p in LIB_DTYPES if p.values[0].name != "numpy"]
+
+
+def same_promotion(lib, *args):
+    """Whether ``lib`` promotes these arguments (arrays given as NumPy's) as NumPy does:
+    torch compares an int64 tensor with a Python float in float32, NumPy in float64."""
+    theirs = [lib.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
+    xp = array_api_compat.array_namespace(*(a for a in theirs if not isinstance(a, int | float)))
+    try:
+        return dtype_name(xp.result_type(*theirs)) == str(np.result_type(*args))
+    except (TypeError, ValueError, OverflowError, RuntimeError):  # a number beyond the dtype
+        return False
+
+
+@pytest.mark.parametrize(("lib", "dtype"), OTHER_LIB_DTYPES)
+@pytest.mark.parametrize("kind", sorted(SCALARS))
+@pytest.mark.parametrize("op", ["+", "-", "*", "//", "%", "**", "<", "==", "or"])
+def test_python_scalar_arguments_on_other_libraries(op, kind, lib, dtype):
+    """On other libraries' arrays a Python number gives the same answer on every path, at
+    every size: NumPy's where the library promotes as NumPy does, else what the library's
+    promotion and NumPy's rules give (the generic path's)."""
+    x = edge_values(dtype)
+    if op == "**" and x.dtype.kind in "iu":
+        x = x[x >= 0]
+    ulps = (2 if lib.gpu else 1) if op == "**" else 0
+    for k in SCALARS[kind]:
+        for left, right, args in (("x", "k", (x, k)), ("k", "x", (k, x))):
+            check_library_paths(lib, binary(op, left, right),
+                                expect(lambda a=args: oracle(op, *a)), *args,
+                                what=f"{dtype}: {args[0] if left == 'k' else 'x'} {op} "
+                                     f"{args[1] if right == 'k' else 'x'}",
+                                ulps=ulps, numpy_rules=same_promotion(lib, *args))  # fmt: skip
+
+
+@pytest.mark.parametrize("lib", [c for c in LIBS if c.name != "numpy"], ids=str)
+@pytest.mark.parametrize(("left", "right"), MIXED)
+@pytest.mark.parametrize("op", ["+", "-", "*", "/", "//", "%", "<", "==", ">=", "and", "or"])
+def test_mixed_dtypes_on_other_libraries(op, left, right, lib):
+    """Two dtypes on another library's arrays: every path compares and computes in the
+    library's common dtype (torch: int32 and float32 in float32), at every size."""
+    if lib.name.startswith("torch") and {left, right} - set(TORCH_DTYPES):
+        pytest.skip(f"torch has no arithmetic for {left} with {right}")
+    x, y = pairs(edge_values(left), edge_values(right))
+    check_library_paths(
+        lib,
+        binary(op),
+        expect(lambda: oracle(op, x, y)),
+        x,
+        y,
+        what=f"{left} {op} {right}",
+        numpy_rules=same_promotion(lib, x, y),
+    )
 
 
 @numpy_session

@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from .backends import array_namespace, backend_of
+from .backends import array_namespace, backend_of, dtype_name
 
 __all__ = ["as_arrays", "as_bools", "binop", "compare", "device_of", "either", "is_int_array",
            "namespace_of", "sign_op", "to_float"]  # fmt: skip
@@ -120,6 +120,32 @@ def _int_range(xp: Any, value: int, array: Any) -> None:
         raise OverflowError(f"Python integer {value} out of bounds for {array.dtype}")
 
 
+def _rounds_to(dtype: str, value: float) -> float:
+    import numpy as np
+
+    with np.errstate(over="ignore"):  # 1e300 in float32: inf, as NumPy makes it
+        return float(np.asarray(value, dtype=dtype))
+
+
+def _weak_power(a: Any, b: Any) -> tuple[Any, Any]:
+    """``a ** b`` with a Python number rounded to the float array's dtype first (NEP 50).
+    NumPy does that; torch's pow keeps the number's double value (float32 ``x ** 0.3``
+    differs in the last bit, ``0 ** 1e-320`` is 0.0 where NumPy's is 1.0, and ``-1 **
+    16777217`` is -1 where NumPy's is 1), and the kernels round it as NumPy does."""
+    for number, array in ((b, a), (a, b)):
+        number_type = type(number)
+        if (
+            (number_type is float or (number_type is int and -(2**63) <= number < 2**63))
+            and backend_of(array) is not None
+            and not _is_numpy(array)
+        ):
+            name = dtype_name(array.dtype)
+            if name in ("float16", "float32"):
+                rounded = _rounds_to(name, number)
+                return (a, rounded) if number is b else (rounded, b)
+    return a, b
+
+
 def _int_divide(xp: Any, op: str, a: Any, b: Any) -> Any:
     """Integer // and % as NumPy computes them: 0 for a zero divisor, MIN // -1 wraps."""
     if _is_numpy(a, b):
@@ -147,7 +173,8 @@ def _float_remainder(xp: Any, a: Any, b: Any) -> Any:
     if fmod is None:
         return a % b
     x, y = as_arrays(xp, a, b)
-    mod = fmod(x, y)
+    backend = backend_of(x)
+    mod = fmod(x, y) if backend is None else backend.fmod(xp, x, y)
     mod = xp.where((mod != 0) & ((y < 0) != (mod < 0)), mod + y, mod)
     return xp.where(mod == 0, xp.copysign(xp.zeros_like(mod), y), mod)
 
@@ -188,6 +215,8 @@ def binop(op: str, a: Any, b: Any) -> Any:
         and (type(b) in _NUMBERS or _floating_array(b))
         and (type(a) not in _NUMBERS or type(b) not in _NUMBERS)
     ):
+        if op == "**":
+            a, b = _weak_power(a, b)
         return _OPS[op](a, b)
     xp = namespace_of(a, b)
     if xp is None:
@@ -209,6 +238,10 @@ def binop(op: str, a: Any, b: Any) -> Any:
     ints = (int_a or isinstance(a, int)) and (int_b or isinstance(b, int))
     if ints and op in ("//", "%"):
         return _int_divide(xp, op, a, b)
+    if op == "%":  # an integer array made float beside a float
+        return _float_remainder(xp, a, b)
+    if op == "**" and not ints:
+        a, b = _weak_power(a, b)
     if ints and op == "**" and not _is_numpy(*(x for x in (a, b) if backend_of(x) is not None)):
         # NumPy raises this itself (after checking the exponent fits the dtype).
         negative = b < 0 if backend_of(b) is None else (
@@ -248,6 +281,9 @@ def either(kind: str, a: Any, b: Any) -> Any:
     xp = namespace_of(a, b)
     if xp is None:
         return (a or b) if kind == "or" else (a and b)
+    for number, array in ((b, a), (a, b)):
+        if backend_of(array) is not None and is_int_array(xp, array):
+            _int_range(xp, number, array)  # NumPy's OverflowError, where torch would wrap
     x, y = as_arrays(xp, a, b)
     if backend_of(a) is None:  # the truth of the number itself (1e-320 is true in float32 too)
         truth = xp.asarray(bool(a), device=device_of(x))

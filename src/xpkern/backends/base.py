@@ -169,6 +169,11 @@ class Backend:
         products to a lower precision by default is asked not to)."""
         return xp.matmul(a, b)
 
+    def fmod(self, xp: Any, x: Any, y: Any) -> Any:
+        """C's ``fmod`` element by element, exact as it always is in C (the remainder is
+        representable) where the library's own may round."""
+        return xp.fmod(x, y)
+
     def matrix_transpose(self, xp: Any, x: Any) -> Any:
         """``x`` with its last two axes swapped (at least two dimensions), as a view where the
         library makes one."""

@@ -60,6 +60,20 @@ class Torch(Backend):
         # dtype resolutions and two conversions to torch's own call.
         return torch.matmul(a, b)
 
+    def fmod(self, xp: Any, x: Any, y: Any) -> Any:
+        mod = xp.fmod(x, y)
+        # torch's vectorised CPU fmod computes x - trunc(x / y) * y: NaN where x / y
+        # overflows (3e38 % 0.5 in float32, 2.0 % 1e-45), where C's fmod is exact. Those
+        # lanes come from NumPy's fmod on views of the same memory.
+        if mod.device.type != "cpu" or mod.dtype not in _host_floats() or not mod.isnan().any():
+            return mod
+        import numpy as np
+        import torch
+
+        with np.errstate(invalid="ignore"):  # NaN where C's fmod gives NaN, as torch's
+            exact = np.fmod(x.detach().numpy(), y.detach().numpy())
+        return torch.where(mod.isnan(), torch.from_numpy(np.asarray(exact)), mod)
+
     def matrix_transpose(self, xp: Any, x: Any) -> Any:
         return x.mT  # the namespace's goes through two wrappers to the same view
 
@@ -101,6 +115,13 @@ class Torch(Backend):
         if raw is not None:
             return functools.partial(raw, device)
         return lambda: int(torch.cuda.current_stream(device).cuda_stream)
+
+
+@functools.cache
+def _host_floats() -> frozenset[Any]:
+    import torch
+
+    return frozenset({torch.float16, torch.float32, torch.float64})
 
 
 BACKEND = Torch("torch", "torch", "torch")

@@ -42,9 +42,13 @@ class Plan:
     checked: bool = False
     int_args: tuple[int, ...] = ()  # positions of Python int arguments (kernels take int64)
     plain: Any = None  # the array form with plain operators where they are NumPy's (cached)
+    library: str = "numpy"
+    # comparison node id -> the dtype the library compares its operands in, where it is
+    # not NumPy's (torch compares int64 with a Python float in float32)
+    compared: dict[int, str] = field(default_factory=dict)
 
     def source(self, tr: Translation, decorator: str) -> str:
-        return scalar_source(tr, self.steps, decorator)
+        return scalar_source(tr, self.steps, decorator, self.compared)
 
 
 _NUMBERS = (bool, int, float)
@@ -103,13 +107,39 @@ def make_plan(tr: Translation, ctx: Context, args: tuple[Any, ...],
                    for k in steps.values())  # fmt: skip
     computed = any(k == "py:int" and i not in arg_ids for i, k in steps.items())
     plan = Plan(
-        kinds, dtype, steps, checked=bool(int_args) and (integers or computed), int_args=int_args
+        kinds,
+        dtype,
+        steps,
+        checked=bool(int_args) and (integers or computed),
+        int_args=int_args,
+        library=ctx.backend.name,
+        compared=_compared(tr, ctx, seen),
     )
     try:
         plan.source(tr, "")
     except KernelDeclined as exc:
         plan.declined = str(exc)
     return plan
+
+
+def _compared(tr: Translation, ctx: Context, seen: dict[int, Any]) -> dict[int, str]:
+    """The dtype each comparison of a float with an integer (or of two dtypes) is computed
+    in, by the library's promotion: NumPy's is what the scalar form assumes."""
+    if ctx.backend.name == "numpy":
+        return {}
+    found = {}
+    for node in tr.nodes:
+        if node.kind != "cmp":
+            continue
+        values = [item.value if item.kind == "const" else seen.get(item.id) for item in node.items]
+        if not any(backend_of(v) is not None for v in values):
+            continue
+        try:
+            common = ctx.xp.result_type(*values)
+        except (TypeError, ValueError):
+            continue
+        found[node.id] = dtype_name(common)
+    return found
 
 
 def check_values(tr: Translation, plan: Plan, args: tuple[Any, ...]) -> str | None:
@@ -144,8 +174,20 @@ def plain_steps(tr: Translation, plan: Plan) -> frozenset[int]:
         kind = plan.steps.get(node.id, "py:const")
         return node.kind == "const" or kind in _FLOATS or kind.startswith("py:")
 
+    def weak_power(node: Any) -> bool:
+        # Other libraries' pow keeps a Python number's double value (see _operators.binop).
+        return (
+            node.op == "**"
+            and plan.library != "numpy"
+            and any(
+                item.kind == "const" or plan.steps.get(item.id, "").startswith("py:")
+                for item in node.items
+            )
+        )
+
     return frozenset(
         node.id for node in tr.nodes
         if node.kind == "bin" and node.op in _PLAIN_OPS
         and plan.steps.get(node.id) in _FLOATS and all(map(floating_or_number, node.items))
+        and not weak_power(node)
     )  # fmt: skip

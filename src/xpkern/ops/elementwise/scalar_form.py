@@ -82,8 +82,9 @@ def _wrap(text: str, kind: str) -> str:
 
 
 class _Writer:
-    def __init__(self, tr: Translation, kinds: dict[int, str]) -> None:
+    def __init__(self, tr: Translation, kinds: dict[int, str], compared: dict[int, str]) -> None:
         self.kinds = kinds
+        self.compared = compared
         self.tr = tr
 
     def kind(self, node: Node) -> str:
@@ -190,7 +191,7 @@ class _Writer:
             and ({kl, kr} & {"int8", "int16", "int32", "int64"})
         ):
             return self.mixed_compare(left, right, op)
-        common = str(np.result_type(*(_as_dtype(k) for k in (kl, kr))))
+        common = self.compared.get(node.id) or str(np.result_type(*map(_as_dtype, (kl, kr))))
         return f"({self.cast(left, common)} {op} {self.cast(right, common)})"
 
     def int_compare(self, node: Node, weak: Node) -> str:
@@ -280,10 +281,13 @@ def _as_dtype(kind: str) -> Any:
     return weak[kind] if kind in weak else np.dtype(kind)
 
 
-def scalar_source(tr: Translation, kinds: dict[int, str], decorator: str) -> str:
+def scalar_source(tr: Translation, kinds: dict[int, str], decorator: str,
+                  compared: dict[int, str] | None = None) -> str:  # fmt: skip
     """The scalar function ``tr.name(args)`` for argument and step kinds ``kinds`` (node id ->
-    kind), decorated; a KernelDeclined where NumPy's answer cannot be computed in a kernel."""
-    writer = _Writer(tr, kinds)
+    kind), decorated; a KernelDeclined where NumPy's answer cannot be computed in a kernel.
+    ``compared`` gives the dtype of a comparison's operands where the library's promotion
+    is not NumPy's."""
+    writer = _Writer(tr, kinds, compared or {})
     lines = []
     for name, node in tr.statements:
         lines.append((f"{name} = " if name else "return ") + writer.emit(node))
