@@ -125,3 +125,32 @@ def test_torch_host_view_resolves_lazy_conjugate_and_negation():
     negated = z.conj().imag  # a real tensor with torch's negative bit set
     assert negated.is_neg()
     np.testing.assert_array_equal(backend.host_view(negated), [-2.0, 1.0])
+
+
+@pytest.mark.parametrize("device", ["cpu", "meta"])
+def test_torch_division_takes_python_numbers_as_device_tensors(device):
+    # torch divides by a host number through its reciprocal on CUDA (a device other than
+    # the CPU; "meta" stands in for one here), and computes number / tensor as
+    # reciprocal(tensor) * number everywhere: both round twice.
+    torch = pytest.importorskip("torch")
+    backend = resolve(torch.ones(1)).backend
+    x = torch.ones(3, dtype=torch.float32, device=device)
+    k, y = backend.division_operands(0.3, x)
+    assert y is x and k.shape == () and k.dtype == x.dtype and k.device == x.device
+    y, k = backend.division_operands(x, 0.3)
+    assert y is x
+    if device == "cpu":
+        assert k == 0.3  # torch's CPU kernel divides by a host number once
+    else:
+        assert k.shape == () and k.dtype == x.dtype and k.device == x.device
+
+
+def test_torch_division_rounds_a_number_beyond_the_dtype_to_infinity():
+    torch = pytest.importorskip("torch")
+    backend = resolve(torch.ones(1)).backend
+    x = torch.tensor([1.0, -2.0, 0.0])
+    k, _ = backend.division_operands(-1e300, x)  # torch.full refuses it for float32
+    assert k.dtype == torch.float32 and k.item() == -np.inf
+    with np.errstate(over="ignore", divide="ignore"):
+        want = np.asarray(-1e300, dtype=np.float32) / x.numpy()
+    np.testing.assert_array_equal((k / x).numpy(), want)

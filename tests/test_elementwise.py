@@ -361,15 +361,18 @@ def test_hot_contiguous_calls_agree_and_return_fresh_arrays(shape):
 
 
 @pytest.mark.parametrize("body", ["x // k", "x % k"])
-@pytest.mark.parametrize(("zero", "dtype"), [(False, "bool"), (0, "int64")])
-def test_bool_tensors_divided_by_zero_give_zeros_on_every_path(body, zero, dtype):
-    # torch keeps bool // bool and bool % bool in bool (NumPy computes them in int8), and a
-    # Python int makes bools int64 (as in NumPy). A zero divisor gives 0 of that dtype on
-    # every path: the kernel gave True (a float division), the generic path a bool for 0.
+@pytest.mark.parametrize(("zero", "dtype"), [(False, "int8"), (True, "int8"), (0, "int64")])
+def test_bool_tensors_divided_by_bools_and_zero_on_every_path(body, zero, dtype):
+    # torch has no bool // bool or bool % bool (it raises); NumPy computes them in int8, and
+    # a Python int makes bools int64. Every path gives NumPy's dtype, and 0 for a zero
+    # divisor (the kernel once gave True, a float division; the generic path a bool).
     torch = pytest.importorskip("torch")
     f = xpkern.elementwise(make_function(body, ["x", "k"]))
     x = torch.tensor([False, True])
+    want = torch.zeros(2, dtype=getattr(torch, dtype))
+    if zero is True:
+        want = x.to(want.dtype) if body == "x // k" else want
     for impl in xpkern.explain(f, x, zero).supported():
         with xpkern.config(impl=impl):
             got = f(x, zero)
-        assert got.dtype == getattr(torch, dtype) and not got.any(), impl
+        assert got.dtype == want.dtype and torch.equal(got, want), impl

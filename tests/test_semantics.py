@@ -152,9 +152,12 @@ def check_library_paths(lib, f, want, *args, what="", ulps=0, numpy_rules=None):
         same = same and numpy_rules
     auto = xpkern.explain(f, *large).impl
     # CuPy's own float operators (the generic path there) flush float32 subnormals to zero and
-    # floor-divide their own way; CuPy arrays take the kernel, which follows NumPy, wherever
-    # it supports the arguments: its generic path is compared with NumPy where auto runs it.
-    floats = any(isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in args)
+    # floor-divide their own way, also where an integer array meets a Python float; CuPy
+    # arrays take the kernel, which follows NumPy, wherever it supports the arguments: its
+    # generic path is compared with NumPy where auto runs it.
+    floats = ref.dtype.kind == "f" or any(
+        isinstance(a, float) or (isinstance(a, np.ndarray) and a.dtype.kind == "f") for a in args
+    )
     own_rules = lib.name == "cupy" and floats and auto != "generic"
     if same and not own_rules:
         assert_matches_numpy(ref, want, ulps=ulps, what=f"{what} [generic on {lib}]")
@@ -195,7 +198,7 @@ SCALARS = {"int": [0, 1, -1, 2, 7, 127, 128, 255, 256, -129, 2**31, 2**63 - 1, -
 @numpy_session
 @pytest.mark.parametrize("kind", sorted(SCALARS))
 @pytest.mark.parametrize("dtype", EDGE_DTYPES)
-@pytest.mark.parametrize("op", ["+", "-", "*", "//", "%", "**", "<", "==", "or"])
+@pytest.mark.parametrize("op", ["+", "-", "*", "/", "//", "%", "**", "<", "==", "or"])
 def test_python_scalar_arguments(op, dtype, kind):
     """Python numbers are weak (NEP 50): they take the array's dtype, or raise where their
     value does not fit it, as in NumPy; on every call, at every size."""
@@ -226,7 +229,7 @@ def same_promotion(lib, *args):
 
 @pytest.mark.parametrize(("lib", "dtype"), OTHER_LIB_DTYPES)
 @pytest.mark.parametrize("kind", sorted(SCALARS))
-@pytest.mark.parametrize("op", ["+", "-", "*", "//", "%", "**", "<", "==", "or"])
+@pytest.mark.parametrize("op", ["+", "-", "*", "/", "//", "%", "**", "<", "==", "or"])
 def test_python_scalar_arguments_on_other_libraries(op, kind, lib, dtype):
     """On other libraries' arrays a Python number gives the same answer on every path, at
     every size: NumPy's where the library promotes as NumPy does, else what the library's

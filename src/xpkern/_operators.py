@@ -146,10 +146,27 @@ def _weak_power(a: Any, b: Any) -> tuple[Any, Any]:
     return a, b
 
 
+_DIVISIONS = ("/", "//")
+
+
+def _division_operands(a: Any, b: Any) -> tuple[Any, Any]:
+    """A Python number beside an array as the library's division rounds once with it."""
+    if type(a) not in _NUMBERS and type(b) not in _NUMBERS:
+        return a, b
+    backend = backend_of(b if type(a) in _NUMBERS else a)
+    return (a, b) if backend is None else backend.division_operands(a, b)
+
+
+def _is_bool(xp: Any, v: Any) -> bool:
+    return type(v) is bool or (backend_of(v) is not None and v.dtype == xp.bool)
+
+
 def _int_divide(xp: Any, op: str, a: Any, b: Any) -> Any:
     """Integer // and % as NumPy computes them: 0 for a zero divisor, MIN // -1 wraps."""
     if _is_numpy(a, b):
         return _OPS[op](a, b)
+    if _is_bool(xp, a) and _is_bool(xp, b):  # NumPy has no bool loop for these: int8's
+        a, b = (xp.astype(v, xp.int8) if backend_of(v) is not None else v for v in (a, b))
     if backend_of(b) is None:
         if type(b) is int and backend_of(a) is not None and xp.isdtype(a.dtype, "bool"):
             a = a + 0  # bools with a Python int: the library's integer (NumPy's int64), not bool
@@ -217,6 +234,8 @@ def binop(op: str, a: Any, b: Any) -> Any:
     ):
         if op == "**":
             a, b = _weak_power(a, b)
+        elif op in _DIVISIONS:
+            a, b = _division_operands(a, b)
         return _OPS[op](a, b)
     xp = namespace_of(a, b)
     if xp is None:
@@ -242,6 +261,8 @@ def binop(op: str, a: Any, b: Any) -> Any:
         return _float_remainder(xp, a, b)
     if op == "**" and not ints:
         a, b = _weak_power(a, b)
+    if op in _DIVISIONS and not ints:
+        a, b = _division_operands(a, b)
     if ints and op == "**" and not _is_numpy(*(x for x in (a, b) if backend_of(x) is not None)):
         # NumPy raises this itself (after checking the exponent fits the dtype).
         negative = b < 0 if backend_of(b) is None else (

@@ -174,6 +174,11 @@ class Backend:
         representable) where the library's own may round."""
         return xp.fmod(x, y)
 
+    def division_operands(self, a: Any, b: Any) -> tuple[Any, Any]:
+        """``a`` and ``b`` as the library's ``/`` and ``//`` should take them to round the
+        quotient once, as NumPy does, where one of them is a Python number."""
+        return a, b
+
     def matrix_transpose(self, xp: Any, x: Any) -> Any:
         """``x`` with its last two axes swapped (at least two dimensions), as a view where the
         library makes one."""

@@ -74,6 +74,17 @@ class Torch(Backend):
             exact = np.fmod(x.detach().numpy(), y.detach().numpy())
         return torch.where(mod.isnan(), torch.from_numpy(np.asarray(exact)), mod)
 
+    def division_operands(self, a: Any, b: Any) -> tuple[Any, Any]:
+        # torch's ``number / tensor`` is reciprocal(tensor) * number, and on CUDA ``tensor /
+        # number`` and ``tensor // number`` multiply by the number's reciprocal: two roundings
+        # (0 / 1e-45 is NaN, 0.3 / 7 is off in the last bit). A 0-d tensor on the other's
+        # device takes the division kernel, which rounds once.
+        if type(a) in _NUMBERS:
+            return _as_tensor(a, b), b
+        if type(b) in _NUMBERS and a.device.type != "cpu":
+            return a, _as_tensor(b, a)
+        return a, b
+
     def matrix_transpose(self, xp: Any, x: Any) -> Any:
         return x.mT  # the namespace's goes through two wrappers to the same view
 
@@ -115,6 +126,24 @@ class Torch(Backend):
         if raw is not None:
             return functools.partial(raw, device)
         return lambda: int(torch.cuda.current_stream(device).cuda_stream)
+
+
+_NUMBERS = (bool, int, float)
+
+
+def _as_tensor(number: Any, like: Any) -> Any:
+    """A Python number as a 0-d tensor of ``like``'s dtype and device, rounded to the dtype
+    as NumPy rounds a weak scalar (beyond float32's range: infinite, where torch refuses)."""
+    import torch
+
+    try:
+        return torch.full((), number, dtype=like.dtype, device=like.device)
+    except RuntimeError:  # "value cannot be converted to type float without overflow"
+        import numpy as np
+
+        with np.errstate(over="ignore"):
+            rounded = float(np.asarray(number, dtype=np.float32))
+        return torch.full((), rounded, dtype=like.dtype, device=like.device)
 
 
 @functools.cache

@@ -174,10 +174,11 @@ def plain_steps(tr: Translation, plan: Plan) -> frozenset[int]:
         kind = plan.steps.get(node.id, "py:const")
         return node.kind == "const" or kind in _FLOATS or kind.startswith("py:")
 
-    def weak_power(node: Any) -> bool:
-        # Other libraries' pow keeps a Python number's double value (see _operators.binop).
+    def weak_operand(node: Any) -> bool:
+        # Other libraries' pow keeps a Python number's double value, and torch divides by
+        # one through its reciprocal: _operators.binop rounds as NumPy does.
         return (
-            node.op == "**"
+            node.op in ("**", "/")
             and plan.library != "numpy"
             and any(
                 item.kind == "const" or plan.steps.get(item.id, "").startswith("py:")
@@ -189,5 +190,5 @@ def plain_steps(tr: Translation, plan: Plan) -> frozenset[int]:
         node.id for node in tr.nodes
         if node.kind == "bin" and node.op in _PLAIN_OPS
         and plan.steps.get(node.id) in _FLOATS and all(map(floating_or_number, node.items))
-        and not weak_power(node)
+        and not weak_operand(node)
     )  # fmt: skip
