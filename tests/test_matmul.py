@@ -160,15 +160,22 @@ def test_auto_choice_follows_the_measured_shape_rule():
     assert xpkern.explain(xpkern.matmul, np.ones((1024, 512))).impl == "numpy-syrk"
     assert xpkern.explain(xpkern.matmul, np.ones((20, 20))).impl == "numpy-syrk"
     assert xpkern.explain(xpkern.matmul, np.ones((64, 4))).impl == "numpy-syrk"
-    assert xpkern.explain(xpkern.matmul, np.ones((200, 10))).impl == "numpy-gemm"
+    # NumPy's syrk copies its triangle slowly only where a row of the result is a multiple
+    # of 512 bytes: 192 or 256 float64s, not 200; 256 float32s, not 192.
+    assert xpkern.explain(xpkern.matmul, np.ones((200, 10))).impl == "numpy-syrk"
+    assert xpkern.explain(xpkern.matmul, np.ones((192, 10))).impl == "numpy-gemm"
+    assert xpkern.explain(xpkern.matmul, np.ones((256, 10), np.float32)).impl == "numpy-gemm"
+    assert xpkern.explain(xpkern.matmul, np.ones((192, 10), np.float32)).impl == "numpy-syrk"
+    assert xpkern.explain(xpkern.matmul, np.ones((1000, 16))).impl == "numpy-syrk"
     assert xpkern.explain(xpkern.matmul, np.ones((1024, 1024), int)).impl == "generic"
     assert xpkern.explain(xpkern.matmul, np.ones((1024, 1024), np.float16)).impl == "generic"
 
 
 def test_torch_gram_takes_syrk_only_without_grad():
     torch = pytest.importorskip("torch")
-    assert xpkern.explain(xpkern.matmul, torch.ones(200, 10)).impl == "torch-cpu-gemm"
-    assert xpkern.explain(xpkern.matmul, torch.ones(128, 1024)).impl == "torch-cpu-gemm"
+    assert xpkern.explain(xpkern.matmul, torch.ones(256, 10)).impl == "torch-cpu-gemm"
+    assert xpkern.explain(xpkern.matmul, torch.ones(200, 10)).impl == "torch-cpu-syrk"
+    assert xpkern.explain(xpkern.matmul, torch.ones(128, 1024)).impl == "torch-cpu-syrk"
     assert xpkern.explain(xpkern.matmul, torch.ones(100, 10)).impl == "torch-cpu-syrk"
     assert xpkern.explain(xpkern.matmul, torch.ones(256, 1024)).impl == "torch-cpu-syrk"
     assert xpkern.explain(xpkern.matmul, torch.ones(4096, 64)).impl == "torch-cpu-gemm"

@@ -13,40 +13,52 @@ from ...backends import Context
 from .core import gram, real_float
 
 # NumPy's matmul calls BLAS syrk when its operands are one C- or F-contiguous buffer and its
-# transpose, and then copies the computed triangle to the other half with a strided loop.
-# torch (CPU and CUDA) and CuPy always call gemm for ``x @ x.T``. A gemm result's two
-# triangles can differ in the last bit (777x33 float64), so it gets its lower triangle
-# mirrored by a tiled Numba loop (0.6 ms for 1024^2 float64 on the 2-core CI machine).
+# transpose (taken for CPU tensors too, through a NumPy view), then copies the computed
+# triangle down the columns of the result. torch (CPU and CUDA) and CuPy always call gemm for
+# ``x @ x.T``. A gemm result's two triangles can differ in the last bit (777x33 float64), so
+# it gets its lower triangle mirrored by a tiled Numba loop (0.6 ms for 1024^2 float64 on
+# the 2-core CI machine).
 #
-# Measured over n x k inputs, n from 32 to 2048 and k from 4 to 1024, float32 and float64
-# (2-core OpenBLAS, every implementation forced in one run: benchmarks/results/
-# gram-rule-cpu2.md, ``python -m benchmarks.experiments.gram_rule``):
-# * NumPy: syrk is as fast or faster up to 64 rows and wherever k > n / 4; gemm plus the
-#   mirror wins on taller inputs from 128 rows, by 2-3x at 256-2048 rows of 4-64 features
-#   (NumPy's strided copy of syrk's triangle is what syrk loses on).
-# * CPU tensors: torch's own gemm (MKL) plus the mirror wins from 128 rows (0.2-0.9x syrk's
-#   time) except on wide inputs from 256 rows (k >= n: 1024^2 float64 1.2x, 256x1024 1.75x).
-#   Below 128 rows syrk: right after torch's threaded gemm the mirror's call costs more than
-#   the loop itself (100x10 float64: 23 us against syrk's 13; benchmarks/results/
+# Where a row of the result is a multiple of 512 bytes (n a multiple of 64 float64s or 128
+# float32s) syrk's column walk lands in a few cache sets and costs up to 5x the multiply
+# (1024x4 float64: 3.2 ms against 0.7 ms for gemm plus the mirror); at other n syrk is
+# 1.3-2x faster than gemm plus the mirror. Measured over n x k inputs, n from 32 to 2048 on
+# and off those multiples, k from 4 to 1024, float32 and float64, every implementation
+# forced in one run (2-core OpenBLAS and MKL: benchmarks/results/gram-rule-stride-cpu2.md,
+# ``python -m benchmarks.experiments.gram_rule``):
+# * gemm plus the mirror wins on those strides from 128 rows where 2k <= n and its extra
+#   flops are few: rows of x up to 2048 bytes for NumPy (OpenBLAS; 256 float64s), up to
+#   1024 bytes for torch (MKL);
+# * below 128 rows syrk: right after torch's threaded gemm the mirror's call costs more
+#   than the loop itself (100x10 float64: 23 us against syrk's 13; benchmarks/results/
 #   overhead-rules-cpu2.md).
 _GEMM_MIN_ROWS = 128
-_TORCH_SYRK_MIN_ROWS = 256
+_ALIASED_ROW_BYTES = 512
+_NUMPY_GEMM_MAX_ROW_BYTES = 2048
+_TORCH_GEMM_MAX_ROW_BYTES = 1024
+
+
+def _gemm_pays(x: Any, max_row_bytes: int) -> bool:
+    n, k, size = x.shape[-2], x.shape[-1], x.dtype.itemsize
+    aliased = (n * size) % _ALIASED_ROW_BYTES == 0
+    return n >= _GEMM_MIN_ROWS and aliased and 2 * k <= n and k * size <= max_row_bytes
 
 
 def _numpy_gemm_pays(ctx: Context, x: Any) -> bool:
-    n, k = x.shape[-2], x.shape[-1]
-    return n >= _GEMM_MIN_ROWS and 4 * k <= n
+    return _gemm_pays(x, _NUMPY_GEMM_MAX_ROW_BYTES)
 
 
 def _torch_gemm_pays(ctx: Context, x: Any) -> bool:
-    n, k = x.shape[-2], x.shape[-1]
-    return n >= _GEMM_MIN_ROWS and (n < _TORCH_SYRK_MIN_ROWS or k < n)
+    return _gemm_pays(x, _TORCH_GEMM_MAX_ROW_BYTES)
 
 
 def _syrk_wins(pays: Any) -> Any:
     def wins(ctx: Context, x: Any) -> str | None:
         if pays(ctx, x):
-            return f"gemm with its triangle mirrored is faster for {x.shape[-2]}x{x.shape[-1]}"
+            return (
+                f"gemm with its triangle mirrored is faster for {x.shape[-2]}x{x.shape[-1]}"
+                " (syrk's triangle copy is slow where a row is a multiple of 512 bytes)"
+            )
         return None
 
     return wins
