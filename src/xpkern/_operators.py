@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from .backends import array_namespace, backend_of, dtype_name
+from .backends import array_namespace, backend_of, dtype_name, weak_float
 
 __all__ = ["as_arrays", "as_bools", "binop", "compare", "device_of", "either", "is_int_array",
            "namespace_of", "sign_op", "to_float"]  # fmt: skip
@@ -120,13 +120,6 @@ def _int_range(xp: Any, value: int, array: Any) -> None:
         raise OverflowError(f"Python integer {value} out of bounds for {array.dtype}")
 
 
-def _rounds_to(dtype: str, value: float) -> float:
-    import numpy as np
-
-    with np.errstate(over="ignore"):  # 1e300 in float32: inf, as NumPy makes it
-        return float(np.asarray(value, dtype=dtype))
-
-
 def _weak_power(a: Any, b: Any) -> tuple[Any, Any]:
     """``a ** b`` with a Python number rounded to the float array's dtype first (NEP 50).
     NumPy does that; torch's pow keeps the number's double value (float32 ``x ** 0.3``
@@ -141,7 +134,7 @@ def _weak_power(a: Any, b: Any) -> tuple[Any, Any]:
         ):
             name = dtype_name(array.dtype)
             if name in ("float16", "float32"):
-                rounded = _rounds_to(name, number)
+                rounded = weak_float(number, name)
                 return (a, rounded) if number is b else (rounded, b)
     return a, b
 

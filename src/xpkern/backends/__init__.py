@@ -4,7 +4,7 @@ pointers, contiguity, allocation, streams and device ordinals), and the registry
 Nothing here imports an array library until an array of it arrives.
 """
 
-from .base import Backend, dtype_name
+from .base import Backend, dtype_name, weak_float
 from .context import Context, array_device, array_namespace, namespace, resolve
 from .registry import BACKENDS, array_key, backend_of, device_type, installed_backends
 from .transfer import to_backend
@@ -19,6 +19,7 @@ __all__ = [
     "backend_of",
     "device_type",
     "dtype_name",
+    "weak_float",
     "installed_backends",
     "namespace",
     "resolve",

@@ -17,12 +17,21 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
-__all__ = ["Backend", "dtype_name"]
+__all__ = ["Backend", "dtype_name", "weak_float"]
 
 
 def dtype_name(dtype: Any) -> str:
     """``"float32"`` for NumPy's, torch's or CuPy's float32 alike."""
     return _dtype_name(type(dtype).__qualname__, dtype)
+
+
+def weak_float(value: float, dtype: str) -> float:
+    """A Python number rounded to the float dtype named ``dtype`` (a NumPy one) as NumPy
+    rounds a weak scalar: beyond the dtype's range, infinite (1e300 in float32)."""
+    import numpy as np
+
+    with np.errstate(over="ignore"):
+        return float(np.asarray(value, dtype=dtype))
 
 
 @lru_cache(maxsize=256)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from .base import Backend
+from .base import Backend, dtype_name, weak_float
 
 __all__ = ["BACKEND"]
 
@@ -136,14 +136,10 @@ def _as_tensor(number: Any, like: Any) -> Any:
     as NumPy rounds a weak scalar (beyond float32's range: infinite, where torch refuses)."""
     import torch
 
-    try:
-        return torch.full((), number, dtype=like.dtype, device=like.device)
-    except RuntimeError:  # "value cannot be converted to type float without overflow"
-        import numpy as np
-
-        with np.errstate(over="ignore"):
-            rounded = float(np.asarray(number, dtype=np.float32))
-        return torch.full((), rounded, dtype=like.dtype, device=like.device)
+    name = dtype_name(like.dtype)
+    if type(number) is float and name in ("float16", "float32"):
+        number = weak_float(number, name)
+    return torch.full((), number, dtype=like.dtype, device=like.device)
 
 
 @functools.cache
